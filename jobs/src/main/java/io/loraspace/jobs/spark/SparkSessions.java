@@ -30,7 +30,7 @@ public final class SparkSessions {
     }
     conf.setIfMissing("spark.app.name", "loraspace-" + jobName);
     // Local paths without Hadoop's .crc side files; HDFS/S3 are unaffected.
-    conf.setIfMissing("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem");
+    conf.setIfMissing("spark.hadoop.fs.file.impl", PlainLocalFileSystem.class.getName());
     // Executors load OpenBLAS too: give them the driver's core type unless the user chose one (MACHINE.md).
     String coretype = System.getenv("OPENBLAS_CORETYPE");
     if (coretype != null && !coretype.isEmpty()) {
