@@ -2,7 +2,7 @@ package io.loraspace.jobs.jobs;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.loraspace.common.io.BlockCodec;
+import io.loraspace.common.io.ActivationBlockEncoder;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.activations.ActivationContract;
 import io.loraspace.common.io.activations.ActivationRow;
@@ -138,12 +138,12 @@ public final class SyntheticCorpusJob implements Job {
           for (int b = 0; b < blocks; b++) {
             int start = b * spec.blockTokens;
             int len = Math.min(spec.blockTokens, t - start);
-            byte[] in = BlockCodec.encode(x, start * site.dim, len, site.dim, dtype);
+            byte[] in = ActivationBlockEncoder.encode(x, start * site.dim, len, site.dim, dtype);
             List<ActivationRow.GradBlock> gb = new ArrayList<>();
             for (int m = 0; m < grads.size(); m++) {
               CorpusSpec.Module mod = site.modules.get(m);
               gb.add(new ActivationRow.GradBlock(mod.name, mod.out,
-                  BlockCodec.encode(grads.get(m), start * mod.out, len, mod.out, dtype)));
+                  ActivationBlockEncoder.encode(grads.get(m), start * mod.out, len, mod.out, dtype)));
             }
             w.write(new ActivationRow(dataset, sample, b, site.name, modules, len, site.dim, dtype, in, gb));
           }
