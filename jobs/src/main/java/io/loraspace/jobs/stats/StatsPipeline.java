@@ -107,7 +107,13 @@ public final class StatsPipeline {
     return out;
   }
 
+  /** Runs the pipeline writing the store directly under the run's staging directory. */
   public static void run(JobContext ctx, Settings s) throws Exception {
+    run(ctx, s, ctx.staging());
+  }
+
+  /** Runs the pipeline writing the store into {@code storeDir} (under the run's staging directory). */
+  public static void run(JobContext ctx, Settings s, Path storeDir) throws Exception {
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     List<Pattern> sitePatterns = compile("sites", s.sitePatterns);
@@ -176,7 +182,7 @@ public final class StatsPipeline {
     LOG.info("stats: {} site keys, {} module keys in {} pass(es) under max-task-memory={}", sites.size(),
         modules.size(), passes.size(), s.maxTaskMemory);
 
-    String staging = ctx.staging().toString();
+    String staging = storeDir.toString();
     List<Written> written = new ArrayList<>();
     long rowsDecoded = 0;
     long bytesDecoded = 0;
@@ -225,7 +231,7 @@ public final class StatsPipeline {
       LOG.info(String.format("stats pass %d/%d done in %.1f s", p + 1, passes.size(), secs));
     }
 
-    writeIndex(ctx, written, files.size());
+    writeIndex(ctx, written, storeDir);
     double total = (System.nanoTime() - t0) / 1e9;
     ctx.manifest().count("inputFiles", files.size()).count("inputBytes", scan.fileBytes)
         .count("inputRows", scan.rows).count("passes", passes.size()).count("siteKeys", sites.size())
@@ -326,7 +332,7 @@ public final class StatsPipeline {
     return w;
   }
 
-  private static void writeIndex(JobContext ctx, List<Written> written, int files) throws Exception {
+  private static void writeIndex(JobContext ctx, List<Written> written, Path storeDir) throws Exception {
     ObjectNode root = Manifest.json().createObjectNode();
     root.put("format", StatsStore.FORMAT).put("version", StatsStore.VERSION)
         .put("contract", ActivationContract.NAME).put("contractVersion", ActivationContract.VERSION);
@@ -345,7 +351,7 @@ public final class StatsPipeline {
             .put("file", w.file);
       }
     }
-    try (OutputStream os = ctx.outputFileSystem().create(new Path(ctx.staging(), StatsStore.INDEX), true)) {
+    try (OutputStream os = ctx.outputFileSystem().create(new Path(storeDir, StatsStore.INDEX), true)) {
       os.write(Manifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(root)
           .getBytes(StandardCharsets.UTF_8));
     }
