@@ -36,7 +36,7 @@ public final class StatsJob implements Job {
             + "(empty: all with gradients)")
         .choice("gradients", "auto", List.of("auto", "on", "off"),
             "Gradient statistics: auto = when the input has gradients; on = fail if none; off = skip")
-        .longOption("max-task-memory", 1L << 30, 1L << 16, Long.MAX_VALUE,
+        .longOption("max-task-memory", 1L << 30, 1024, Long.MAX_VALUE,
             "Bytes of accumulators one task may hold; keys that do not fit together are done in separate passes")
         .choice("non-finite", "fail", List.of("fail", "skip"),
             "NaN/Inf in a block: fail naming file, row and site; or skip the token and count it")

@@ -169,14 +169,21 @@ public final class StatsPipeline {
     }
 
     // Passes under the per-task memory budget.
+    // Planner keys are readable ("site plus/model.layers.0.mlp.in") since they appear in the budget error.
     List<PassPlanner.KeyCost> costs = new ArrayList<>();
+    Map<String, String> siteOfLabel = new TreeMap<>();
+    Map<String, String> moduleOfLabel = new TreeMap<>();
     for (Map.Entry<String, CorpusScan.Site> e : sites.entrySet()) {
       long d = e.getValue().dim;
-      costs.add(new PassPlanner.KeyCost("W" + e.getKey(), 8 * d * d + 8 * d));
+      String label = "site " + e.getValue().dataset + "/" + e.getValue().site;
+      siteOfLabel.put(label, e.getKey());
+      costs.add(new PassPlanner.KeyCost(label, 8 * d * d + 8 * d));
     }
     for (Map.Entry<String, CorpusScan.Module> e : modules.entrySet()) {
       CorpusScan.Module m = e.getValue();
-      costs.add(new PassPlanner.KeyCost("M" + e.getKey(), 8L * m.out * m.in + 16L * m.out));
+      String label = "module " + m.dataset + "/" + m.module;
+      moduleOfLabel.put(label, e.getKey());
+      costs.add(new PassPlanner.KeyCost(label, 8L * m.out * m.in + 16L * m.out));
     }
     List<List<String>> passes = PassPlanner.plan(costs, s.maxTaskMemory);
     LOG.info("stats: {} site keys, {} module keys in {} pass(es) under max-task-memory={}", sites.size(),
@@ -191,8 +198,12 @@ public final class StatsPipeline {
       long tp = System.nanoTime();
       Set<String> passSites = new LinkedHashSet<>();
       Set<String> passModules = new LinkedHashSet<>();
-      for (String k : passes.get(p)) {
-        (k.charAt(0) == 'W' ? passSites : passModules).add(k.substring(1));
+      for (String label : passes.get(p)) {
+        if (siteOfLabel.containsKey(label)) {
+          passSites.add(siteOfLabel.get(label));
+        } else {
+          passModules.add(moduleOfLabel.get(label));
+        }
       }
       Map<String, String> moduleSite = new TreeMap<>();
       for (String k : passModules) {
