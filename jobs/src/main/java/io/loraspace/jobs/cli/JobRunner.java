@@ -140,5 +140,18 @@ public final class JobRunner {
     manifest.putField("parameterSources", sources);
     manifest.putField("versions", versions);
     manifest.timing("total", seconds);
+    manifest.count("driverPeakHeapBytes", peakHeapBytes());
+    manifest.count("driverMaxHeapBytes", Runtime.getRuntime().maxMemory());
+  }
+
+  /** Sum of the peak usage of the heap memory pools of this JVM (the driver's, under spark-submit). */
+  static long peakHeapBytes() {
+    long peak = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    return peak;
   }
 }
