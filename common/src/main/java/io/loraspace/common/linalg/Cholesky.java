@@ -1,0 +1,73 @@
+package io.loraspace.common.linalg;
+
+import io.loraspace.common.error.ArgumentException;
+import io.loraspace.common.error.StateException;
+import org.netlib.util.intW;
+
+/**
+ * Damped Cholesky solves {@code (C + λI) X = B} for symmetric positive (semi)definite C (LAPACK dpotrf/dpotrs). A
+ * matrix that is not positive definite after damping fails naming λ and the failing pivot.
+ */
+public final class Cholesky {
+  private final int n;
+  private final double[] factor;
+  private final double damping;
+
+  private Cholesky(int n, double[] factor, double damping) {
+    this.n = n;
+    this.factor = factor;
+    this.damping = damping;
+  }
+
+  /** Factors {@code c + damping·I} (c is not modified; its upper triangle is read). */
+  public static Cholesky factor(DenseMatrix c, double damping) {
+    if (c.rows() != c.cols()) {
+      throw new ArgumentException("Cholesky needs a square matrix, got " + c.shapeString());
+    }
+    if (!(damping >= 0) || !Double.isFinite(damping)) {
+      throw new ArgumentException("Damping is " + damping + ", expected a finite value ≥ 0");
+    }
+    int n = c.rows();
+    double[] f = c.data().clone();
+    for (int i = 0; i < n; i++) {
+      f[i + i * n] += damping;
+    }
+    intW info = new intW(0);
+    if (n > 0) {
+      Blas.lapack().dpotrf("U", n, f, n, info);
+    }
+    if (info.val > 0) {
+      throw new StateException("Matrix + " + damping + "·I is not positive definite: Cholesky pivot " + info.val
+          + " of " + n + " is not positive; increase the damping");
+    }
+    if (info.val < 0) {
+      throw new StateException("LAPACK dpotrf failed with info = " + info.val);
+    }
+    return new Cholesky(n, f, damping);
+  }
+
+  public double damping() {
+    return damping;
+  }
+
+  /** Solves {@code (C + λI) X = B}; returns X (B is not modified). */
+  public DenseMatrix solve(DenseMatrix b) {
+    if (b.rows() != n) {
+      throw new ArgumentException("Right-hand side has " + b.rows() + " rows, matrix is " + n + "×" + n);
+    }
+    double[] x = b.data().clone();
+    if (n > 0 && b.cols() > 0) {
+      intW info = new intW(0);
+      Blas.lapack().dpotrs("U", n, b.cols(), factor, n, x, n, info);
+      if (info.val != 0) {
+        throw new StateException("LAPACK dpotrs failed with info = " + info.val);
+      }
+    }
+    return DenseMatrix.wrap(n, b.cols(), x);
+  }
+
+  /** {@code (C + λI)⁻¹}. */
+  public DenseMatrix inverse() {
+    return solve(DenseMatrix.identity(n));
+  }
+}
