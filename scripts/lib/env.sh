@@ -21,7 +21,7 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
 fi
 
 loraspace_version() {
-  sed -n 's:.*<version>\(.*\)</version>.*:\1:p' "$ROOT/pom.xml" | sed -n 2p
+  sed -n 's:.*<version>\(.*\)</version>.*:\1:p' "$ROOT/pom.xml" | head -n 1
 }
 
 loraspace_job_jar() {

@@ -1,0 +1,142 @@
+package io.loraspace.jobs.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.loraspace.common.linalg.Blas;
+import io.loraspace.jobs.BuildInfo;
+import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.output.OutputCommitter;
+import io.loraspace.jobs.spark.ProgressListener;
+import io.loraspace.jobs.spark.SparkSessions;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one job under the output protocol: resolve options, prepare the output, run, commit (or abort on any failure).
+ */
+public final class JobRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
+
+  /** Options every job has. */
+  public static final OptionSpec FRAMEWORK_OPTIONS = OptionSpec.builder()
+      .option("out", OptionType.STRING, null, "Output directory: local path, hdfs:// or s3a:// URI")
+      .option("overwrite", OptionType.BOOLEAN, "false",
+          "Replace an existing complete output made with other parameters")
+      .choice("checksums", "sha256", List.of("sha256", "none"),
+          "Checksum every output file into manifest.json (sha256) or record sizes only (none)")
+      .build();
+
+  /** Options that do not change a run's result, left out of the fingerprint. */
+  private static final List<String> NOT_FINGERPRINTED = List.of("overwrite", "checksums");
+
+  private JobRunner() {}
+
+  /** The full option spec of a job: its own options, then the framework's. */
+  public static OptionSpec specOf(Job job) {
+    return job.options().plus(FRAMEWORK_OPTIONS);
+  }
+
+  /** Hash of the job name and its result-affecting parameters: equal fingerprints mean equal results. */
+  public static String fingerprint(String jobName, Options options) {
+    StringBuilder sb = new StringBuilder(jobName).append('\n');
+    for (Map.Entry<String, String> e : options.asText().entrySet()) {
+      if (!NOT_FINGERPRINTED.contains(e.getKey())) {
+        sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+      }
+    }
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Runs {@code job} with resolved {@code options}; returns the committed output path. On failure the staging
+   * directory is removed and any earlier output is left as it was; the exception propagates.
+   */
+  public static String run(Job job, Options options) throws Exception {
+    long t0 = System.nanoTime();
+    String runId = Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 14) + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
+    String fingerprint = fingerprint(job.name(), options);
+    SparkSession spark = job.usesSpark() ? SparkSessions.create(job.name(), options.sparkConf()) : null;
+    ProgressListener progress = null;
+    if (spark != null) {
+      progress = new ProgressListener(10_000);
+      spark.sparkContext().addSparkListener(progress);
+    }
+    Configuration hadoopConf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
+    if (spark == null) {
+      hadoopConf.setIfUnset("fs.file.impl", io.loraspace.jobs.spark.PlainLocalFileSystem.class.getName());
+    }
+    OutputCommitter committer = OutputCommitter.prepare(hadoopConf, options.getString("out"), job.name(), fingerprint,
+        options.getBoolean("overwrite"), runId);
+    Manifest manifest = new Manifest();
+    JobContext ctx = new JobContext(job, options, committer, manifest, hadoopConf, spark, progress);
+    String started = Instant.now().toString();
+    LOG.info("{}: run {} writing to {} (staging {})", job.name(), runId, committer.output(), committer.staging());
+    try {
+      job.run(ctx);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      fillFrameworkFields(manifest, job, options, ctx, runId, fingerprint, started, seconds);
+      committer.commit(manifest, "sha256".equals(options.getString("checksums")));
+      return committer.output().toString();
+    } catch (Exception | Error e) {
+      committer.abort();
+      throw e;
+    } finally {
+      SparkSession s = ctx.sparkIfStarted();
+      if (s != null) {
+        s.stop();
+      }
+    }
+  }
+
+  private static void fillFrameworkFields(Manifest manifest, Job job, Options options, JobContext ctx, String runId,
+      String fingerprint, String started, double seconds) {
+    ObjectNode params = Manifest.json().createObjectNode();
+    options.asText().forEach(params::put);
+    ObjectNode sources = Manifest.json().createObjectNode();
+    options.sources().forEach((k, v) -> sources.put(k, v.name().toLowerCase(java.util.Locale.ROOT)));
+    ObjectNode versions = Manifest.json().createObjectNode();
+    versions.put("loraspace", BuildInfo.version());
+    versions.put("gitCommit", BuildInfo.gitCommit());
+    versions.put("gitDirty", BuildInfo.gitDirty());
+    versions.put("java", System.getProperty("java.version"));
+    versions.put("linalg", Blas.describe());
+    SparkSession spark = ctx.sparkIfStarted();
+    if (spark != null) {
+      versions.put("spark", spark.version());
+      ObjectNode sparkNode = Manifest.json().createObjectNode();
+      sparkNode.put("master", spark.sparkContext().master());
+      sparkNode.put("applicationId", spark.sparkContext().applicationId());
+      options.sparkConf().forEach(sparkNode::put);
+      manifest.section("spark", sparkNode);
+      ProgressListener p = ctx.progress();
+      if (p != null) {
+        manifest.count("sparkBytesRead", p.bytesRead());
+        manifest.count("sparkShuffleWriteBytes", p.shuffleWriteBytes());
+      }
+    }
+    manifest.putField("job", Manifest.json().getNodeFactory().textNode(job.name()));
+    manifest.putField("runId", Manifest.json().getNodeFactory().textNode(runId));
+    manifest.putField("fingerprint", Manifest.json().getNodeFactory().textNode(fingerprint));
+    manifest.putField("startedAt", Manifest.json().getNodeFactory().textNode(started));
+    manifest.putField("finishedAt", Manifest.json().getNodeFactory().textNode(Instant.now().toString()));
+    manifest.putField("parameters", params);
+    manifest.putField("parameterSources", sources);
+    manifest.putField("versions", versions);
+    manifest.timing("total", seconds);
+  }
+}
