@@ -47,7 +47,9 @@ class AccumulatorAllocationTest {
       }
     }
     long allocated = allocatedBytes() - before;
-    assertThat(allocated).as("bytes allocated by 20 000 rounds of updates").isLessThan(1024);
+    // Any per-call allocation costs at least 16 bytes a call (≥ 320 000 bytes here); less than one byte per round
+    // leaves room only for one-off JVM activity (JIT deoptimization, the management bean itself).
+    assertThat(allocated).as("bytes allocated by 20 000 rounds of updates").isLessThan(20_000);
     assertThat(token.tokenCount()).isEqualTo(2 * 20_000L * rows);
   }
 }

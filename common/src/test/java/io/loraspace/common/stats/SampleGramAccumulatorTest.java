@@ -148,6 +148,63 @@ class SampleGramAccumulatorTest {
   }
 
   @Test
+  void biasTermsGiveTheDirectlyComputedOutputCovarianceOfALinearLayer() {
+    // METHODS.md: with ĥ_s = Σ_tokens (W x + b) = W x̂_s + T_s b,
+    // Σ ĥ ĥᵀ = W S Wᵀ + W u bᵀ + b uᵀ Wᵀ + (Σ T_s²) b bᵀ, u = Σ T_s x̂_s.
+    Random rnd = new Random(21);
+    int in = 17;
+    int out = 5;
+    Samples data = new Samples(rnd, in, 40);
+    double[] w = StatsTestSupport.rows(rnd, out, in); // row-major out×in
+    double[] b = StatsTestSupport.rows(rnd, 1, out);
+    double[] direct = new double[out * out];
+    for (int s = 0; s < data.blocks.size(); s++) {
+      double[] h = new double[out];
+      double[] block = data.blocks.get(s);
+      for (int t = 0; t < data.tokens.get(s); t++) {
+        for (int o = 0; o < out; o++) {
+          double y = b[o];
+          for (int j = 0; j < in; j++) {
+            y += w[o * in + j] * block[t * in + j];
+          }
+          h[o] += y;
+        }
+      }
+      for (int q = 0; q < out; q++) {
+        for (int p = 0; p < out; p++) {
+          direct[p + q * out] += h[p] * h[q];
+        }
+      }
+    }
+    SampleGramAccumulator acc = new SampleGramAccumulator(in, 6);
+    for (int s = 0; s < data.blocks.size(); s++) {
+      data.feed(acc, s, s % 2 == 0);
+    }
+    double[] sg = acc.gram().data();
+    double[] u = acc.tokenWeightedSampleSum();
+    double t2 = acc.sumTokensSquared();
+    double[] fromStats = new double[out * out];
+    for (int q = 0; q < out; q++) {
+      for (int p = 0; p < out; p++) {
+        double v = 0;
+        for (int i = 0; i < in; i++) {
+          for (int j = 0; j < in; j++) {
+            v += w[p * in + i] * sg[i + j * in] * w[q * in + j];
+          }
+        }
+        double wu = 0;
+        double wuq = 0;
+        for (int i = 0; i < in; i++) {
+          wu += w[p * in + i] * u[i];
+          wuq += w[q * in + i] * u[i];
+        }
+        fromStats[p + q * out] = v + wu * b[q] + b[p] * wuq + t2 * b[p] * b[q];
+      }
+    }
+    assertClose(fromStats, direct, "output covariance from sample statistics");
+  }
+
+  @Test
   void readsWithAPendingBatchDoNotChangeLaterResults() {
     Random rnd = new Random(8);
     Samples data = new Samples(rnd, 9, 40);
