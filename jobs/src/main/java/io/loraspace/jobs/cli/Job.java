@@ -15,6 +15,11 @@ public interface Job {
   /** Job-specific options; the framework adds its own (out, overwrite, ...). */
   OptionSpec options();
 
+  /** Default of the {@code out} option, or null when the user must give one. */
+  default String defaultOutput() {
+    return null;
+  }
+
   /** Whether the job needs a SparkSession (jobs that only write local files can run without one). */
   default boolean usesSpark() {
     return true;

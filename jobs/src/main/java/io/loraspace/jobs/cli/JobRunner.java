@@ -26,9 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class JobRunner {
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
 
-  /** Options every job has. */
+  /** Options every job has (besides {@code out}, whose default depends on the job). */
   public static final OptionSpec FRAMEWORK_OPTIONS = OptionSpec.builder()
-      .option("out", OptionType.STRING, null, "Output directory: local path, hdfs:// or s3a:// URI")
       .option("overwrite", OptionType.BOOLEAN, "false",
           "Replace an existing complete output made with other parameters")
       .choice("checksums", "sha256", List.of("sha256", "none"),
@@ -42,7 +41,10 @@ public final class JobRunner {
 
   /** The full option spec of a job: its own options, then the framework's. */
   public static OptionSpec specOf(Job job) {
-    return job.options().plus(FRAMEWORK_OPTIONS);
+    OptionSpec out = OptionSpec.builder()
+        .option("out", OptionType.STRING, job.defaultOutput(), "Output directory: local path, hdfs:// or s3a:// URI")
+        .build();
+    return job.options().plus(out).plus(FRAMEWORK_OPTIONS);
   }
 
   /** Hash of the job name and its result-affecting parameters: equal fingerprints mean equal results. */
@@ -138,5 +140,18 @@ public final class JobRunner {
     manifest.putField("parameterSources", sources);
     manifest.putField("versions", versions);
     manifest.timing("total", seconds);
+    manifest.count("driverPeakHeapBytes", peakHeapBytes());
+    manifest.count("driverMaxHeapBytes", Runtime.getRuntime().maxMemory());
+  }
+
+  /** Sum of the peak usage of the heap memory pools of this JVM (the driver's, under spark-submit). */
+  static long peakHeapBytes() {
+    long peak = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    return peak;
   }
 }

@@ -42,6 +42,15 @@ public final class ActivationParquetReader implements AutoCloseable {
 
   public static ActivationParquetReader open(Configuration conf, Path path, boolean readInput, boolean readGrads)
       throws IOException {
+    return open(conf, path, readInput, readGrads, readGrads);
+  }
+
+  /**
+   * Like {@link #open(Configuration, Path, boolean, boolean)}; with {@code readGrads} and not
+   * {@code readGradPayload}, gradient entries come back with their module and dim but no data (a metadata scan).
+   */
+  public static ActivationParquetReader open(Configuration conf, Path path, boolean readInput, boolean readGrads,
+      boolean readGradPayload) throws IOException {
     String label = path.toString();
     MessageType fileSchema;
     Map<String, String> kv;
@@ -70,6 +79,9 @@ public final class ActivationParquetReader implements AutoCloseable {
       if (t.getName().equals(ActivationContract.INPUT) && !readInput) {
         continue;
       }
+      if (t.getName().equals(ActivationContract.GRADS) && !readGradPayload) {
+        t = without(t, ActivationContract.GRAD_DATA);
+      }
       keep.add(t);
     }
     MessageType projection = new MessageType(fileSchema.getName(), keep);
@@ -77,6 +89,21 @@ public final class ActivationParquetReader implements AutoCloseable {
     c.set(ReadSupport.PARQUET_READ_SCHEMA, projection.toString());
     ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(c).build();
     return new ActivationParquetReader(label, reader, kv, count);
+  }
+
+  /** {@code type} with every nested field named {@code field} removed (for projections inside lists of structs). */
+  private static Type without(Type type, String field) {
+    if (type.isPrimitive()) {
+      return type;
+    }
+    org.apache.parquet.schema.GroupType g = type.asGroupType();
+    List<Type> fields = new ArrayList<>();
+    for (Type f : g.getFields()) {
+      if (!f.getName().equals(field)) {
+        fields.add(without(f, field));
+      }
+    }
+    return g.withNewFields(fields);
   }
 
   public Map<String, String> footer() {
@@ -119,8 +146,10 @@ public final class ActivationParquetReader implements AutoCloseable {
       int n = list.getFieldRepetitionCount(0);
       for (int i = 0; i < n; i++) {
         Group el = list.getGroup(0, i).getGroup(0, 0);
+        byte[] data = el.getType().containsField(ActivationContract.GRAD_DATA)
+            ? el.getBinary(ActivationContract.GRAD_DATA, 0).getBytes() : null;
         grads.add(new ActivationRow.GradBlock(el.getString(ActivationContract.GRAD_MODULE, 0),
-            el.getInteger(ActivationContract.GRAD_DIM, 0), el.getBinary(ActivationContract.GRAD_DATA, 0).getBytes()));
+            el.getInteger(ActivationContract.GRAD_DIM, 0), data));
       }
     }
     ActivationRow row = new ActivationRow(g.getString(ActivationContract.DATASET, 0),

@@ -120,7 +120,13 @@ public final class StandaloneCluster implements AutoCloseable {
    */
   public Submission submit(String appJar, String mainClass, List<String> sparkConf, List<String> args,
       Map<String, String> extraEnv, int timeoutSeconds) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-cp", home.resolve("jars") + "/*",
+    return submit(appJar, mainClass, sparkConf, args, extraEnv, timeoutSeconds, "1g");
+  }
+
+  /** As {@link #submit(String, String, List, List, Map, int)} with the driver JVM's heap limit ({@code -Xmx}). */
+  public Submission submit(String appJar, String mainClass, List<String> sparkConf, List<String> args,
+      Map<String, String> extraEnv, int timeoutSeconds, String driverHeap) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + driverHeap, "-cp", home.resolve("jars") + "/*",
         "org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(), "--class", mainClass));
     for (String c : sparkConf) {
       cmd.add("--conf");

@@ -126,7 +126,7 @@ public final class ActivationRow {
         throw new FormatException(at + ": gradient of module '" + g.module + "' has dim " + g.dim + ", expected ≥ 1");
       }
       long gw = (long) tokens * g.dim * dtype.size();
-      if (g.data.length != gw) {
+      if (g.data != null && g.data.length != gw) {
         long gt = g.data.length / ((long) g.dim * dtype.size());
         throw new FormatException(at + ": gradient block of module '" + g.module + "' has " + g.data.length
             + " bytes, expected tokens × " + g.dim + " × " + dtype.size() + " = " + gw

@@ -1,0 +1,371 @@
+package io.loraspace.jobs.stats;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.loraspace.common.error.ArgumentException;
+import io.loraspace.common.io.ActivationBlockDecoder.NonFinitePolicy;
+import io.loraspace.common.io.activations.ActivationContract;
+import io.loraspace.common.io.safetensors.SafetensorsWriter;
+import io.loraspace.common.io.store.StatsStore;
+import io.loraspace.common.stats.AccumulatorFormat;
+import io.loraspace.common.stats.CrossProductAccumulator;
+import io.loraspace.common.stats.DiagonalSecondMomentAccumulator;
+import io.loraspace.common.stats.TokenGramAccumulator;
+import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.spark.HadoopConf;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * The stats job's data flow.
+ *
+ * <ol>
+ *   <li>List the input files; scan their small columns in Spark tasks (no payloads): the (dataset, site) and (dataset,
+ *       module) keys with dimensions, rows and tokens; contract version and dimensions are checked here.
+ *   <li>Select keys by dataset/site/module options and plan passes so that the accumulators one task holds fit
+ *       {@code max-task-memory} ({@link PassPlanner}).
+ *   <li>Per pass: one task per input file ({@link PassTask}) decodes blocks into per-key accumulators (blocked
+ *       {@code dsyrk}/{@code dgemm}) and per-sample partial sums; {@code reduceByKey} merges them on the executors
+ *       (whole per-sample sums x̂ appear here); {@code combineByKey} builds each output file's state (token Gram,
+ *       sample Gram from x̂, cross product, gradient diagonal) on the executor owning the key, which writes the file.
+ *   <li>The driver collects only per-key summaries (names, dims, counts) and writes {@code store.json}.
+ * </ol>
+ */
+public final class StatsPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(StatsPipeline.class);
+
+  private StatsPipeline() {}
+
+  /** The resolved options. */
+  public static final class Settings implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public List<String> inputs;
+    public List<String> datasets;
+    public List<String> sitePatterns;
+    public List<String> modulePatterns;
+    public String gradients;
+    public long maxTaskMemory;
+    public NonFinitePolicy policy;
+    public int sampleBatch;
+    public int reducePartitions;
+  }
+
+  /** What one written file holds (the only per-key data the driver sees). */
+  static final class Written implements Serializable {
+    private static final long serialVersionUID = 1L;
+    char kind;
+    String dataset;
+    String name;
+    String site;
+    int dim;
+    int out;
+    long tokens;
+    long samples;
+    long bytes;
+    String file;
+  }
+
+  private static boolean matchesAny(List<Pattern> patterns, String name) {
+    if (patterns.isEmpty()) {
+      return true;
+    }
+    for (Pattern p : patterns) {
+      if (p.matcher(name).matches()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<Pattern> compile(String option, List<String> regexes) {
+    List<Pattern> out = new ArrayList<>();
+    for (String r : regexes) {
+      try {
+        out.add(Pattern.compile(r));
+      } catch (java.util.regex.PatternSyntaxException e) {
+        throw new ArgumentException("Option '" + option + "' has value '" + r + "', expected a regex: "
+            + e.getDescription());
+      }
+    }
+    return out;
+  }
+
+  /** Runs the pipeline writing the store directly under the run's staging directory. */
+  public static void run(JobContext ctx, Settings s) throws Exception {
+    run(ctx, s, ctx.staging());
+  }
+
+  /** Runs the pipeline writing the store into {@code storeDir} (under the run's staging directory). */
+  public static void run(JobContext ctx, Settings s, Path storeDir) throws Exception {
+    HadoopConf conf = new HadoopConf(ctx.hadoopConf());
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    List<Pattern> sitePatterns = compile("sites", s.sitePatterns);
+    List<Pattern> modulePatterns = compile("modules", s.modulePatterns);
+
+    long t0 = System.nanoTime();
+    List<String> files = InputFiles.list(ctx.hadoopConf(), s.inputs);
+    for (String f : files) {
+      ctx.manifest().input(f, null);
+    }
+    LOG.info("stats: {} input files", files.size());
+
+    ctx.describe("scan " + files.size() + " files (metadata columns)");
+    CorpusScan scan = jsc.parallelize(files, Math.max(1, files.size()))
+        .map(f -> CorpusScan.scanFile(conf, f))
+        .reduce(CorpusScan::merge);
+    ctx.manifest().timing("scan", (System.nanoTime() - t0) / 1e9);
+
+    // Selection.
+    Set<String> datasets = new LinkedHashSet<>(s.datasets);
+    Map<String, CorpusScan.Site> sites = new TreeMap<>();
+    for (Map.Entry<String, CorpusScan.Site> e : scan.sites.entrySet()) {
+      CorpusScan.Site site = e.getValue();
+      if ((datasets.isEmpty() || datasets.contains(site.dataset)) && matchesAny(sitePatterns, site.site)) {
+        sites.put(e.getKey(), site);
+      }
+    }
+    Map<String, CorpusScan.Module> modules = new TreeMap<>();
+    if (!s.gradients.equals("off")) {
+      for (Map.Entry<String, CorpusScan.Module> e : scan.modules.entrySet()) {
+        CorpusScan.Module m = e.getValue();
+        if ((datasets.isEmpty() || datasets.contains(m.dataset)) && matchesAny(modulePatterns, m.module)) {
+          modules.put(e.getKey(), m);
+        }
+      }
+    }
+    if (sites.isEmpty()) {
+      Set<String> names = new LinkedHashSet<>();
+      scan.sites.values().forEach(x -> names.add(x.site));
+      throw new ArgumentException("Selection datasets=" + s.datasets + " sites=" + s.sitePatterns + " matches no rows"
+          + " in " + files.size() + " files (datasets present: " + scan.datasets() + "; sites present: "
+          + abbreviate(names) + ")");
+    }
+    for (String d : datasets) {
+      if (scan.datasets().indexOf(d) < 0) {
+        throw new ArgumentException("Option 'datasets' names '" + d + "', which is not in the input (datasets "
+            + "present: " + scan.datasets() + ")");
+      }
+    }
+    if (s.gradients.equals("on") && modules.isEmpty()) {
+      throw new ArgumentException("Option 'gradients' is 'on' but the selected input holds no gradient blocks"
+          + (scan.modules.isEmpty() ? "" : " for modules matching " + s.modulePatterns));
+    }
+
+    // Passes under the per-task memory budget.
+    // Planner keys are readable ("site plus/model.layers.0.mlp.in") since they appear in the budget error.
+    List<PassPlanner.KeyCost> costs = new ArrayList<>();
+    Map<String, String> siteOfLabel = new TreeMap<>();
+    Map<String, String> moduleOfLabel = new TreeMap<>();
+    for (Map.Entry<String, CorpusScan.Site> e : sites.entrySet()) {
+      long d = e.getValue().dim;
+      String label = "site " + e.getValue().dataset + "/" + e.getValue().site;
+      siteOfLabel.put(label, e.getKey());
+      costs.add(new PassPlanner.KeyCost(label, 8 * d * d + 8 * d));
+    }
+    for (Map.Entry<String, CorpusScan.Module> e : modules.entrySet()) {
+      CorpusScan.Module m = e.getValue();
+      String label = "module " + m.dataset + "/" + m.module;
+      moduleOfLabel.put(label, e.getKey());
+      costs.add(new PassPlanner.KeyCost(label, 8L * m.out * m.in + 16L * m.out));
+    }
+    List<List<String>> passes = PassPlanner.plan(costs, s.maxTaskMemory);
+    LOG.info("stats: {} site keys, {} module keys in {} pass(es) under max-task-memory={}", sites.size(),
+        modules.size(), passes.size(), s.maxTaskMemory);
+
+    String staging = storeDir.toString();
+    List<Written> written = new ArrayList<>();
+    long rowsDecoded = 0;
+    long bytesDecoded = 0;
+    long skipped = 0;
+    for (int p = 0; p < passes.size(); p++) {
+      long tp = System.nanoTime();
+      Set<String> passSites = new LinkedHashSet<>();
+      Set<String> passModules = new LinkedHashSet<>();
+      for (String label : passes.get(p)) {
+        if (siteOfLabel.containsKey(label)) {
+          passSites.add(siteOfLabel.get(label));
+        } else {
+          passModules.add(moduleOfLabel.get(label));
+        }
+      }
+      Map<String, String> moduleSite = new TreeMap<>();
+      for (String k : passModules) {
+        moduleSite.put(k, modules.get(k).site);
+      }
+      Map<String, List<String>> siteModules = new TreeMap<>();
+      for (String k : passSites) {
+        siteModules.put(k, new ArrayList<>(sites.get(k).modules));
+      }
+      PassTask task = new PassTask(conf, passSites, passModules, s.policy, p, 15_000);
+      int keys = passSites.size() + passModules.size();
+      int reduceParts = s.reducePartitions > 0 ? s.reducePartitions
+          : Math.max(1, Math.min(keys, 4 * jsc.defaultParallelism()));
+      ctx.describe("pass " + (p + 1) + "/" + passes.size() + ": " + passSites.size() + " sites, " + passModules.size()
+          + " modules over " + files.size() + " files");
+      JavaPairRDD<String, byte[]> records = jsc.parallelize(files, Math.max(1, files.size()))
+          .mapPartitions(task::run)
+          .mapToPair(t -> t);
+      JavaPairRDD<String, byte[]> reduced = records.reduceByKey(StatsPipeline::mergeRecords, reduceParts);
+      JavaPairRDD<String, StoreTarget.Part> parts = reduced.mapToPair(StatsPipeline::toTarget);
+      int batch = s.sampleBatch;
+      JavaPairRDD<String, StoreTarget> targets = parts.combineByKey(
+          part -> new StoreTarget(batch).add(part), StoreTarget::add, StoreTarget::merge, reduceParts);
+      JavaRDD<Written> out = targets.map(t -> writeTarget(conf, staging, t._1, t._2, siteModules, moduleSite));
+      for (Written w : out.collect()) {
+        if (w.kind == StatKeys.COUNTERS) {
+          rowsDecoded += w.tokens;
+          bytesDecoded += w.bytes;
+          skipped += w.samples;
+        } else {
+          written.add(w);
+        }
+      }
+      double secs = (System.nanoTime() - tp) / 1e9;
+      ctx.manifest().timing("pass" + (p + 1), secs);
+      LOG.info(String.format("stats pass %d/%d done in %.1f s", p + 1, passes.size(), secs));
+    }
+
+    writeIndex(ctx, written, storeDir);
+    double total = (System.nanoTime() - t0) / 1e9;
+    ctx.manifest().count("inputFiles", files.size()).count("inputBytes", scan.fileBytes)
+        .count("inputRows", scan.rows).count("passes", passes.size()).count("siteKeys", sites.size())
+        .count("moduleKeys", modules.size()).count("rowsDecoded", rowsDecoded).count("bytesDecoded", bytesDecoded)
+        .count("skippedTokens", skipped);
+    long tokens = 0;
+    for (Written w : written) {
+      if (w.kind == StatKeys.SITE) {
+        tokens += w.tokens;
+      }
+    }
+    ctx.manifest().count("tokens", tokens);
+    LOG.info(String.format("stats: %d site and %d module statistics from %d rows (%.1f MiB decoded) in %d pass(es), "
+        + "%.1f s (%.1f MiB/s)", sites.size(), modules.size(), scan.rows, bytesDecoded / 1048576.0, passes.size(),
+        total, bytesDecoded / 1048576.0 / Math.max(total, 1e-9)));
+  }
+
+  private static String abbreviate(Set<String> names) {
+    List<String> l = new ArrayList<>(names);
+    return l.size() <= 8 ? l.toString() : l.subList(0, 8) + " and " + (l.size() - 8) + " more";
+  }
+
+  /** Merges two records of the same key (reduceByKey); the first byte of a record is its kind. */
+  static byte[] mergeRecords(byte[] a, byte[] b) {
+    char kind = (char) a[0];
+    switch (kind) {
+      case StatKeys.TOKEN:
+      case StatKeys.CROSS:
+      case StatKeys.DIAG: {
+        var x = AccumulatorFormat.read(a, 1, a.length - 1);
+        x.merge(AccumulatorFormat.read(b, 1, b.length - 1));
+        return PassTask.tagged(kind, AccumulatorFormat.write(x));
+      }
+      case StatKeys.SAMPLE:
+        return PassTask.tagged(kind, PassTask.addPartials(untag(a), untag(b)));
+      case StatKeys.COUNTERS:
+        return PassTask.tagged(kind, PassTask.addCounters(untag(a), untag(b)));
+      case StatKeys.GRAD_SAMPLE:
+        return a;
+      default:
+        throw new io.loraspace.common.error.FormatException("Unknown statistics record kind '" + kind + "'");
+    }
+  }
+
+  static byte[] untag(byte[] r) {
+    return java.util.Arrays.copyOfRange(r, 1, r.length);
+  }
+
+  private static Tuple2<String, StoreTarget.Part> toTarget(Tuple2<String, byte[]> r) {
+    String key = r._1;
+    char kind = StatKeys.kind(key);
+    if (kind == StatKeys.COUNTERS) {
+      return new Tuple2<>(key, new StoreTarget.Part(kind, untag(r._2)));
+    }
+    String[] p = StatKeys.parts(key);
+    char target = (kind == StatKeys.TOKEN || kind == StatKeys.SAMPLE) ? StatKeys.SITE : StatKeys.MODULE;
+    return new Tuple2<>(StatKeys.key(target, p[0], p[1]), new StoreTarget.Part(kind, untag(r._2)));
+  }
+
+  private static Written writeTarget(HadoopConf conf, String staging, String key, StoreTarget t,
+      Map<String, List<String>> siteModules, Map<String, String> moduleSite) throws java.io.IOException {
+    Written w = new Written();
+    w.kind = StatKeys.kind(key);
+    if (w.kind == StatKeys.COUNTERS) {
+      long[] c = PassTask.decodeCounters(t.counters);
+      w.tokens = c[0];
+      w.bytes = c[1];
+      w.samples = c[2];
+      return w;
+    }
+    String[] p = StatKeys.parts(key);
+    w.dataset = p[0];
+    w.name = p[1];
+    SafetensorsWriter tensors;
+    String sk = StatKeys.site(p[0], p[1]);
+    if (w.kind == StatKeys.SITE) {
+      tensors = StatsStore.siteTensors(p[0], p[1], siteModules.get(sk), t.tokens, t.samples);
+      w.file = StatsStore.siteFile(p[0], p[1]);
+      w.dim = t.tokens.dim();
+      w.tokens = t.tokens.tokenCount();
+      w.samples = t.samples.sampleCount();
+    } else {
+      t.cross.addSamples(t.gradSamples);
+      tensors = StatsStore.moduleTensors(p[0], p[1], moduleSite.get(sk), t.cross, t.diag, t.gradSamples);
+      w.file = StatsStore.moduleFile(p[0], p[1]);
+      w.site = moduleSite.get(sk);
+      w.dim = t.cross.inDim();
+      w.out = t.cross.outDim();
+      w.tokens = t.cross.tokenCount();
+      w.samples = t.gradSamples;
+    }
+    Path path = new Path(staging, w.file);
+    FileSystem fs = path.getFileSystem(conf.get());
+    try (OutputStream os = fs.create(path, true)) {
+      tensors.writeTo(os);
+    }
+    w.bytes = fs.getFileStatus(path).getLen();
+    return w;
+  }
+
+  private static void writeIndex(JobContext ctx, List<Written> written, Path storeDir) throws Exception {
+    ObjectNode root = Manifest.json().createObjectNode();
+    root.put("format", StatsStore.FORMAT).put("version", StatsStore.VERSION)
+        .put("contract", ActivationContract.NAME).put("contractVersion", ActivationContract.VERSION);
+    ArrayNode sitesNode = root.putArray("sites");
+    ArrayNode modulesNode = root.putArray("modules");
+    written.sort((a, b) -> a.file.compareTo(b.file));
+    long bytes = 0;
+    for (Written w : written) {
+      bytes += w.bytes;
+      if (w.kind == StatKeys.SITE) {
+        sitesNode.addObject().put("dataset", w.dataset).put("site", w.name).put("dim", w.dim)
+            .put("tokenCount", w.tokens).put("sampleCount", w.samples).put("file", w.file);
+      } else {
+        modulesNode.addObject().put("dataset", w.dataset).put("module", w.name).put("site", w.site)
+            .put("out", w.out).put("in", w.dim).put("tokenCount", w.tokens).put("sampleCount", w.samples)
+            .put("file", w.file);
+      }
+    }
+    try (OutputStream os = ctx.outputFileSystem().create(new Path(storeDir, StatsStore.INDEX), true)) {
+      os.write(Manifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(root)
+          .getBytes(StandardCharsets.UTF_8));
+    }
+    ctx.manifest().count("storeFiles", written.size()).count("storeBytes", bytes);
+  }
+}
