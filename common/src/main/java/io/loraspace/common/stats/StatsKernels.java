@@ -56,11 +56,41 @@ final class StatsKernels {
     }
   }
 
+  /**
+   * Side of the square tiles of {@link #fillLowerFromUpper}: a 64×64 tile of doubles (32 KiB) and the 64 columns it
+   * reads from stay in L1/L2, so the transposed reads do not miss on every element as the untiled loop does for large
+   * d (a cache property of the kernel, not a tuning knob).
+   */
+  private static final int TILE = 64;
+
   /** A new full symmetric d×d matrix from the upper triangle of {@code upper} (which is not modified). */
   static DenseMatrix fullSymmetric(double[] upper, int d) {
-    DenseMatrix m = DenseMatrix.wrap(d, d, upper.clone());
-    m.symmetrizeFromUpper();
-    return m;
+    double[] full = upper.clone();
+    fillLowerFromUpper(full, d);
+    return DenseMatrix.wrap(d, d, full);
+  }
+
+  /**
+   * Overwrites the strict lower triangle of the column-major d×d array {@code m} with the transpose of its upper
+   * triangle; the upper triangle is not modified.
+   */
+  static void fillLowerFromUpper(double[] m, int d) {
+    // Naive loop (reference; DenseMatrix.symmetrizeFromUpper):
+    // for (int j = 0; j < d; j++)
+    //   for (int i = j + 1; i < d; i++)
+    //     m[i + j * d] = m[j + i * d];
+    for (int jb = 0; jb < d; jb += TILE) {
+      int jEnd = Math.min(jb + TILE, d);
+      for (int ib = jb; ib < d; ib += TILE) {
+        int iEnd = Math.min(ib + TILE, d);
+        for (int j = jb; j < jEnd; j++) {
+          int col = j * d;
+          for (int i = Math.max(ib, j + 1); i < iEnd; i++) {
+            m[col + i] = m[j + i * d];
+          }
+        }
+      }
+    }
   }
 
   /** Checks that a row-major rows×width block starting at {@code offset} lies inside {@code array}. */
