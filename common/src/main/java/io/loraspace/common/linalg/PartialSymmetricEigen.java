@@ -20,6 +20,11 @@ import java.util.SplittableRandom;
  * the largest |Ritz value| seen. Since the Rayleigh–Ritz error of the subspace is bounded by residual / gap, tol = 1e-10
  * gives subspaces accurate to about 1e-10 / relative gap. Past {@code maxRestarts} the solver throws a
  * {@link StateException} with the worst residual rather than returning unconverged vectors.
+ *
+ * <p>Limits: the convergence rate depends on the gap between the wanted and unwanted eigenvalues relative to the
+ * spread of the whole spectrum. An end that is clustered relative to the spread (the bottom of a geometrically
+ * decaying covariance, say, whose smallest eigenvalues differ by 1e-12·‖A‖) converges too slowly; use
+ * {@link SymmetricEigen} there, or pose the problem on a shifted/inverted operator.
  */
 public final class PartialSymmetricEigen {
   /** Which end of the spectrum. */

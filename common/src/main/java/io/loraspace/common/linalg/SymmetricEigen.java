@@ -87,7 +87,7 @@ public final class SymmetricEigen {
     double[] work = a.data().clone();
     double[] w = new double[n];
     double[] z = new double[n * k];
-    int[] isuppz = new int[2 * Math.max(1, k)];
+    int[] isuppz = new int[2 * Math.max(1, n)];
     intW m = new intW(0);
     intW info = new intW(0);
     String rangeFlag = k == n ? "A" : "I";
