@@ -102,6 +102,69 @@ class StatsJobTest {
     assertThat(manifest.path("counts").path("passes").asLong()).isEqualTo(1);
   }
 
+  /**
+   * METHODS.md: for y = W x + b, the per-sample output Gram follows from the store without output capture:
+   * Σ ĥ ĥᵀ = W S Wᵀ + W u bᵀ + b uᵀ Wᵀ + (Σ T_s²) b bᵀ. Checked against outputs computed row by row.
+   */
+  @Test
+  void outputCovarianceFromTheStoreEqualsTheDirectlyComputedOne() throws Exception {
+    Path in = corpus(3, "corpus");
+    Path out = dir.resolve("stats");
+    assertThat(cli("stats", "--set", "input=" + in, "--set", "out=" + out)).isZero();
+    int d = 17;
+    int o = 5;
+    java.util.Random rnd = new java.util.Random(1);
+    double[][] w = new double[o][d];
+    double[] b = new double[o];
+    for (int i = 0; i < o; i++) {
+      b[i] = rnd.nextGaussian();
+      for (int j = 0; j < d; j++) {
+        w[i][j] = rnd.nextGaussian();
+      }
+    }
+    // Direct: ĥ_s = Σ_t (W x_t + b) per sample, from the decoded corpus rows.
+    StoreReference ref = StoreReference.of(in.toFile());
+    StoreReference.Site site = ref.sites.get("plus|model.layers.0.self_attn.in");
+    double[][] direct = new double[o][o];
+    for (Map.Entry<Long, double[]> e : site.sampleSums.entrySet()) {
+      long t = site.sampleTokens.get(e.getKey());
+      double[] h = new double[o];
+      for (int i = 0; i < o; i++) {
+        h[i] = t * b[i];
+        for (int j = 0; j < d; j++) {
+          h[i] += w[i][j] * e.getValue()[j];
+        }
+      }
+      for (int i = 0; i < o; i++) {
+        for (int k = 0; k < o; k++) {
+          direct[i][k] += h[i] * h[k];
+        }
+      }
+    }
+    try (SafetensorsFile f = SafetensorsFile.open(out.resolve("sites/plus/model.layers.0.self_attn.in.safetensors"))) {
+      double[] s = f.readDoubles("sample_gram");
+      double[] u = f.readDoubles("sample_token_weighted_sum");
+      double t2 = Double.parseDouble(f.metadata().get("sum_tokens_squared"));
+      double[] derived = new double[o * o];
+      for (int i = 0; i < o; i++) {
+        for (int k = 0; k < o; k++) {
+          double v = t2 * b[i] * b[k];
+          double wu = 0;
+          double uw = 0;
+          for (int j = 0; j < d; j++) {
+            wu += w[i][j] * u[j];
+            uw += w[k][j] * u[j];
+            for (int l = 0; l < d; l++) {
+              v += w[i][j] * s[j * d + l] * w[k][l];
+            }
+          }
+          derived[i * o + k] = v + wu * b[k] + b[i] * uw;
+        }
+      }
+      assertThat(StoreReference.relErr(derived, StoreReference.flatten(direct))).isLessThan(1e-10);
+    }
+  }
+
   @Test
   void smallMemoryBudgetRunsSeveralPassesWithTheSameResult() throws Exception {
     Path in = corpus(3, "corpus");
