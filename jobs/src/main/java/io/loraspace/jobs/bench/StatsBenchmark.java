@@ -68,24 +68,30 @@ public final class StatsBenchmark {
         .config("spark.ui.enabled", "false").getOrCreate();
   }
 
+  /** Decodes the input block of a (tokens, dim, dtype, input) row into a new row-major array. */
+  private static double[] decodeRow(Row r) {
+    int t = r.getInt(0);
+    int d = r.getInt(1);
+    byte[] b = (byte[]) r.get(3);
+    double[] buf = new double[t * d];
+    ActivationBlockDecoder.decode(b, 0, b.length, Dtype.parse(r.getString(2), "bench"), t, d, buf, 0,
+        ActivationBlockDecoder.NonFinitePolicy.FAIL);
+    return buf;
+  }
+
   /** Plain scan: read the input column, decode every block, sum all values. Returns seconds. */
   private static double scanSeconds(Path in, long[] bytesOut) {
     SparkSession spark = session();
     try {
       long t0 = System.nanoTime();
-      Dataset<Row> df = spark.read().parquet(in.toString()).select("tokens", "dim", "dtype", "input");
+      Dataset<Row> df = spark.read().parquet(in.resolve("part-*.parquet").toString()).select("tokens", "dim", "dtype", "input");
       JavaRDD<double[]> sums = df.javaRDD().map(r -> {
-        int t = r.getInt(0);
-        int d = r.getInt(1);
-        byte[] b = (byte[]) r.get(3);
-        double[] buf = new double[t * d];
-        ActivationBlockDecoder.decode(b, 0, b.length, Dtype.parse(r.getString(2), "bench"), t, d, buf, 0,
-            ActivationBlockDecoder.NonFinitePolicy.FAIL);
+        double[] buf = decodeRow(r);
         double s = 0;
         for (double v : buf) {
           s += v;
         }
-        return new double[] {s, b.length};
+        return new double[] {s, ((byte[]) r.get(3)).length};
       });
       double[] total = sums.reduce((x, y) -> new double[] {x[0] + y[0], x[1] + y[1]});
       bytesOut[0] = (long) total[1];
@@ -100,15 +106,12 @@ public final class StatsBenchmark {
     SparkSession spark = session();
     try {
       long t0 = System.nanoTime();
-      Dataset<Row> df = spark.read().parquet(in.toString()).where("site = '" + site + "'")
+      Dataset<Row> df = spark.read().parquet(in.resolve("part-*.parquet").toString()).where("site = '" + site + "'")
           .select("tokens", "dim", "dtype", "input");
       JavaRDD<Vector> rows = df.javaRDD().flatMap(r -> {
         int t = r.getInt(0);
         int d = r.getInt(1);
-        byte[] b = (byte[]) r.get(3);
-        double[] buf = new double[t * d];
-        ActivationBlockDecoder.decode(b, 0, b.length, Dtype.parse(r.getString(2), "bench"), t, d, buf, 0,
-            ActivationBlockDecoder.NonFinitePolicy.FAIL);
+        double[] buf = decodeRow(r);
         List<Vector> out = new ArrayList<>(t);
         for (int i = 0; i < t; i++) {
           out.add(Vectors.dense(java.util.Arrays.copyOfRange(buf, i * d, (i + 1) * d)));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.StateException;
+import io.loraspace.common.io.ActivationBlockEncoder;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.linalg.DenseMatrix;
 import java.io.BufferedOutputStream;
@@ -90,26 +91,7 @@ public final class SafetensorsWriter {
     if (!dtype.isFloating()) {
       throw new ArgumentException("Tensor '" + name + "': use addLongs for integer dtype " + dtype);
     }
-    ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.size())).order(ByteOrder.LITTLE_ENDIAN);
-    for (double v : values) {
-      switch (dtype) {
-        case F64:
-          b.putDouble(v);
-          break;
-        case F32:
-          b.putFloat((float) v);
-          break;
-        case F16:
-          b.putShort(Dtype.floatToHalf((float) v));
-          break;
-        case BF16:
-          b.putShort(Dtype.floatToBf16((float) v));
-          break;
-        default:
-          throw new IllegalStateException(dtype.name());
-      }
-    }
-    put(name, new Entry(dtype, s, b.array()));
+    put(name, new Entry(dtype, s, ActivationBlockEncoder.encode(values, 0, values.length, 1, dtype)));
     return this;
   }
 
