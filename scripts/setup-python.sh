@@ -24,5 +24,6 @@ fi
 
 echo "setup-python: creating $VENV (torch, transformers, peft, safetensors, pyarrow, numpy) ..."
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/pip" install --disable-pip-version-check -q "${PACKAGES[@]}"
+# --retries 0: an unreachable default index fails at once and pip goes on with the configured local sources.
+"$VENV/bin/pip" install --disable-pip-version-check --retries 0 -q "${PACKAGES[@]}"
 "$VENV/bin/python" -c "import torch, transformers, peft, safetensors, pyarrow, numpy; print('setup-python: ok: torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
