@@ -81,6 +81,7 @@ public final class JobRunner {
     Configuration hadoopConf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
     if (spark == null) {
       hadoopConf.setIfUnset("fs.file.impl", io.loraspace.jobs.spark.PlainLocalFileSystem.class.getName());
+      hadoopConf.setIfUnset("fs.file.impl.disable.cache", "true");
     }
     OutputCommitter committer = OutputCommitter.prepare(hadoopConf, options.getString("out"), job.name(), fingerprint,
         options.getBoolean("overwrite"), runId);

@@ -31,6 +31,8 @@ public final class SparkSessions {
     conf.setIfMissing("spark.app.name", "loraspace-" + jobName);
     // Local paths without Hadoop's .crc side files; HDFS/S3 are unaffected.
     conf.setIfMissing("spark.hadoop.fs.file.impl", PlainLocalFileSystem.class.getName());
+    // Uncached, so an instance created earlier in this JVM with Hadoop's defaults is never handed back instead.
+    conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "true");
     // Executors load OpenBLAS too: give them the driver's core type unless the user chose one (MACHINE.md).
     String coretype = System.getenv("OPENBLAS_CORETYPE");
     if (coretype != null && !coretype.isEmpty()) {
