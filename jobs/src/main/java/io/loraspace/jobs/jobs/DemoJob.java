@@ -50,17 +50,8 @@ public final class DemoJob implements Job {
   public void run(JobContext ctx) throws Exception {
     var o = ctx.options();
     int hidden = o.getInt("hidden");
-    java.util.List<CorpusSpec.Site> sites = new java.util.ArrayList<>();
-    for (int l = 0; l < o.getInt("layers"); l++) {
-      String p = "model.layers." + l + ".";
-      sites.add(new CorpusSpec.Site(p + "self_attn.in", hidden, List.of(
-          new CorpusSpec.Module(p + "self_attn.q_proj", hidden),
-          new CorpusSpec.Module(p + "self_attn.k_proj", Math.max(1, hidden / 2)),
-          new CorpusSpec.Module(p + "self_attn.v_proj", Math.max(1, hidden / 2)))));
-      sites.add(new CorpusSpec.Site(p + "mlp.in", hidden, List.of(
-          new CorpusSpec.Module(p + "mlp.gate_proj", hidden * 3 / 2),
-          new CorpusSpec.Module(p + "mlp.up_proj", hidden * 3 / 2))));
-    }
+    List<CorpusSpec.Site> sites = SyntheticCorpusJob.llamaSites(o.getInt("layers"), hidden, Math.max(1, hidden / 2),
+        hidden * 3 / 2);
     CorpusSpec spec = new CorpusSpec(sites, List.of("plus", "minus"), o.getInt("samples"), 16, 64, 32,
         Math.min(8, hidden), Math.min(2, hidden), 4.0, 0.8, 0.1, 0.0, o.getBoolean("gradients"), 4, 0.05,
         o.getLong("seed"));

@@ -76,22 +76,31 @@ public final class SyntheticCorpusJob implements Job {
 
   /** Builds the corpus spec from the job's options (validation names the offending option). */
   public static CorpusSpec spec(Options o) {
-    int hidden = o.getInt("hidden");
-    List<CorpusSpec.Site> sites = new ArrayList<>();
-    for (int l = 0; l < o.getInt("layers"); l++) {
-      String p = "model.layers." + l + ".";
-      sites.add(new CorpusSpec.Site(p + "self_attn.in", hidden, List.of(
-          new CorpusSpec.Module(p + "self_attn.q_proj", hidden),
-          new CorpusSpec.Module(p + "self_attn.k_proj", o.getInt("kv-dim")),
-          new CorpusSpec.Module(p + "self_attn.v_proj", o.getInt("kv-dim")))));
-      sites.add(new CorpusSpec.Site(p + "mlp.in", hidden, List.of(
-          new CorpusSpec.Module(p + "mlp.gate_proj", o.getInt("intermediate")),
-          new CorpusSpec.Module(p + "mlp.up_proj", o.getInt("intermediate")))));
-    }
+    List<CorpusSpec.Site> sites = llamaSites(o.getInt("layers"), o.getInt("hidden"), o.getInt("kv-dim"),
+        o.getInt("intermediate"));
     return new CorpusSpec(sites, o.getStringList("datasets"), o.getInt("samples"), o.getInt("min-tokens"),
         o.getInt("max-tokens"), o.getInt("block-tokens"), o.getInt("planted-rank"), o.getInt("shared-rank"),
         o.getDouble("top-variance"), o.getDouble("decay"), o.getDouble("noise"), o.getDouble("mean-scale"),
         o.getBoolean("gradients"), o.getInt("gradient-rank"), o.getDouble("gradient-noise"), o.getLong("seed"));
+  }
+
+  /**
+   * Capture sites of a Llama-style decoder: per layer the attention input (read by q/k/v) and the MLP input (read by
+   * gate/up), named as in HF checkpoints.
+   */
+  public static List<CorpusSpec.Site> llamaSites(int layers, int hidden, int kvDim, int intermediate) {
+    List<CorpusSpec.Site> sites = new ArrayList<>();
+    for (int l = 0; l < layers; l++) {
+      String p = "model.layers." + l + ".";
+      sites.add(new CorpusSpec.Site(p + "self_attn.in", hidden, List.of(
+          new CorpusSpec.Module(p + "self_attn.q_proj", hidden),
+          new CorpusSpec.Module(p + "self_attn.k_proj", kvDim),
+          new CorpusSpec.Module(p + "self_attn.v_proj", kvDim))));
+      sites.add(new CorpusSpec.Site(p + "mlp.in", hidden, List.of(
+          new CorpusSpec.Module(p + "mlp.gate_proj", intermediate),
+          new CorpusSpec.Module(p + "mlp.up_proj", intermediate))));
+    }
+    return sites;
   }
 
   /** What one task wrote. */
