@@ -3,10 +3,10 @@ package io.loraspace.common.linalg;
 import java.util.Random;
 
 /** Random inputs with planted spectra and naive references for the solver tests. */
-final class LinalgTesting {
+public final class LinalgTesting {
   private LinalgTesting() {}
 
-  static DenseMatrix gaussian(int r, int c, Random rnd) {
+  public static DenseMatrix gaussian(int r, int c, Random rnd) {
     DenseMatrix m = DenseMatrix.zeros(r, c);
     for (int i = 0; i < m.data().length; i++) {
       m.data()[i] = rnd.nextGaussian();
@@ -15,7 +15,7 @@ final class LinalgTesting {
   }
 
   /** A random orthogonal n×n matrix (QR of a Gaussian, computed by naive modified Gram–Schmidt). */
-  static DenseMatrix orthogonal(int n, Random rnd) {
+  public static DenseMatrix orthogonal(int n, Random rnd) {
     DenseMatrix q = gaussian(n, n, rnd);
     for (int j = 0; j < n; j++) {
       for (int pass = 0; pass < 2; pass++) {
@@ -42,7 +42,7 @@ final class LinalgTesting {
   }
 
   /** Q diag(values) Qᵀ with naive loops. */
-  static DenseMatrix withSpectrum(double[] values, DenseMatrix q) {
+  public static DenseMatrix withSpectrum(double[] values, DenseMatrix q) {
     int n = values.length;
     DenseMatrix a = DenseMatrix.zeros(n, n);
     for (int i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ final class LinalgTesting {
   }
 
   /** Naive product. */
-  static DenseMatrix naiveMultiply(DenseMatrix a, DenseMatrix b) {
+  public static DenseMatrix naiveMultiply(DenseMatrix a, DenseMatrix b) {
     DenseMatrix c = DenseMatrix.zeros(a.rows(), b.cols());
     for (int i = 0; i < a.rows(); i++) {
       for (int j = 0; j < b.cols(); j++) {
@@ -76,7 +76,7 @@ final class LinalgTesting {
    * Sine of the largest principal angle between the spans of orthonormal u and v (same dimension): the largest
    * singular value of (I − U Uᵀ) V. Computed this way (not as sqrt(1 − cos²)) it is accurate for tiny angles.
    */
-  static double maxSinPrincipalAngle(DenseMatrix u, DenseMatrix v) {
+  public static double maxSinPrincipalAngle(DenseMatrix u, DenseMatrix v) {
     DenseMatrix proj = naiveMultiply(u, naiveMultiply(u.transpose(), v));
     DenseMatrix r = v.copy();
     for (int i = 0; i < r.data().length; i++) {
@@ -87,7 +87,7 @@ final class LinalgTesting {
   }
 
   /** Eigenvalues of a small symmetric matrix by the cyclic Jacobi method (naive reference), ascending. */
-  static double[] jacobiEigenvalues(DenseMatrix m) {
+  public static double[] jacobiEigenvalues(DenseMatrix m) {
     int n = m.rows();
     double[][] a = new double[n][n];
     for (int i = 0; i < n; i++) {
