@@ -10,6 +10,7 @@ import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.Options;
 import io.loraspace.jobs.jobs.DemoJob;
 import io.loraspace.jobs.jobs.DoctorJob;
+import io.loraspace.jobs.jobs.InitJob;
 import io.loraspace.jobs.jobs.StatsJob;
 import io.loraspace.jobs.jobs.SyntheticCorpusJob;
 import java.io.PrintStream;
@@ -33,7 +34,7 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new SyntheticCorpusJob(), new DoctorJob()));
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new DoctorJob()));
   }
 
   public static void main(String[] args) {

@@ -1,0 +1,32 @@
+package io.loraspace.jobs.init;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** Local java.nio paths for Hadoop paths: files on the local file system as they are, others copied. */
+final class LocalFiles {
+  private LocalFiles() {}
+
+  static boolean isLocal(Path p) {
+    String scheme = p.toUri().getScheme();
+    return scheme == null || scheme.equals("file");
+  }
+
+  /** {@code p} itself when local, else a copy in {@code tmp} (the caller deletes tmp). */
+  static java.nio.file.Path materialize(Configuration conf, Path p, java.nio.file.Path tmp) throws IOException {
+    if (isLocal(p)) {
+      return java.nio.file.Path.of(p.toUri().getPath());
+    }
+    FileSystem fs = p.getFileSystem(conf);
+    java.nio.file.Path local = Files.createTempFile(tmp, "part-", "-" + p.getName());
+    try (InputStream in = fs.open(p)) {
+      Files.copy(in, local, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return local;
+  }
+}

@@ -1,0 +1,240 @@
+package io.loraspace.jobs.init;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.loraspace.common.error.FormatException;
+import io.loraspace.common.init.Corda;
+import io.loraspace.common.init.Eva;
+import io.loraspace.common.init.InitFactors;
+import io.loraspace.common.init.OutputCovariance;
+import io.loraspace.common.init.Pissa;
+import io.loraspace.common.init.ScLora;
+import io.loraspace.common.io.ActivationBlockEncoder;
+import io.loraspace.common.io.Dtype;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
+import io.loraspace.common.io.safetensors.SafetensorsWriter;
+import io.loraspace.common.io.safetensors.ShardedCheckpoint;
+import io.loraspace.common.io.safetensors.TensorInfo;
+import io.loraspace.common.io.store.StatsStore;
+import io.loraspace.common.linalg.DenseMatrix;
+import io.loraspace.common.linalg.Matrices;
+import io.loraspace.common.linalg.Qr;
+import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.spark.HadoopConf;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs one {@link InitTask} on an executor: reads the module's tensors, solves, writes its parts. */
+final class TaskRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
+
+  private TaskRunner() {}
+
+  /** Directory name of a (method, parameters) variant. */
+  static String tag(Method m, Double beta) {
+    if (m != Method.SC_LORA) {
+      return m.id;
+    }
+    return m.id + "-beta-" + new BigDecimal(Double.toString(beta)).stripTrailingZeros().toPlainString();
+  }
+
+  /** Statistics of one dataset's site, read from the store. */
+  private static final class SiteStats {
+    DenseMatrix tokenGram;
+    double[] tokenSum;
+    DenseMatrix sampleGram;
+    double[] tokenWeightedSum;
+  }
+
+  static TaskResult run(HadoopConf conf, InitTask t) throws IOException {
+    long t0 = System.nanoTime();
+    java.nio.file.Path tmp = Files.createTempDirectory("loraspace-init-");
+    try {
+      DenseMatrix w;
+      double[] bias = null;
+      Dtype baseDtype;
+      try (ShardedCheckpoint ckpt = ShardedCheckpoint.open(java.nio.file.Path.of(t.base))) {
+        TensorInfo info = ckpt.info(t.weightTensor);
+        baseDtype = info.dtype();
+        w = ckpt.readMatrix(t.weightTensor);
+        if (t.biasTensor != null) {
+          bias = ckpt.readDoubles(t.biasTensor);
+        }
+      }
+      SiteStats plus = t.plusFile == null ? null : readSite(conf, t.store, t.plusFile, tmp, w.cols());
+      SiteStats minus = t.minusFile == null ? null : readSite(conf, t.store, t.minusFile, tmp, w.cols());
+      DenseMatrix covPlus = plus == null ? null
+          : OutputCovariance.perSample(w, bias, plus.sampleGram, plus.tokenWeightedSum, t.plusSumTokensSquared,
+              t.plusSamples);
+      DenseMatrix covMinus = minus == null ? null
+          : OutputCovariance.perSample(w, bias, minus.sampleGram, minus.tokenWeightedSum, t.minusSumTokensSquared,
+              t.minusSamples);
+      TaskResult result = new TaskResult();
+      result.module = t.module;
+      result.method = t.method;
+      switch (t.method) {
+        case SC_LORA: {
+          String solver = t.solver.resolve(w.rows(), t.r).name().toLowerCase(java.util.Locale.ROOT);
+          result.solver = solver;
+          for (double beta : t.betas) {
+            ScLora.Subspace sub = ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r, t.solver);
+            InitFactors f = ScLora.factors(w, sub, t.scaling);
+            ObjectNode rep = baseReport(t, solver);
+            rep.put("beta", beta);
+            putArray(rep, "eigenvalues", sub.eigenvalues());
+            rep.put("reward", sub.reward());
+            result.variants.add(write(conf, t, tag(t.method, beta), f, w, baseDtype, covPlus, covMinus, rep, null));
+          }
+          break;
+        }
+        case CORDA_IPA:
+        case CORDA_KPA: {
+          SiteStats s = t.method == Method.CORDA_IPA ? plus : minus;
+          long samples = t.method == Method.CORDA_IPA ? t.plusSamples : t.minusSamples;
+          DenseMatrix c = s.tokenGram.copy();
+          Matrices.scale(1.0 / samples, c);
+          Corda.Result cr = Corda.init(w, c, t.r, t.scaling,
+              t.method == Method.CORDA_IPA ? Corda.Mode.IPA : Corda.Mode.KPA);
+          ObjectNode rep = baseReport(t, "svd");
+          result.solver = "svd";
+          rep.put("damping", cr.damping);
+          putArray(rep, "singularValues", cr.factors.spectrum());
+          result.variants.add(write(conf, t, tag(t.method, null), cr.factors, w, baseDtype, covPlus, covMinus, rep,
+              null));
+          break;
+        }
+        case EVA: {
+          String solver = t.solver.resolve(w.cols(), t.evaComponents).name().toLowerCase(java.util.Locale.ROOT);
+          result.solver = solver;
+          Eva.Components comp = Eva.components(plus.tokenGram, plus.tokenSum, t.plusTokens, t.evaComponents,
+              t.solver);
+          InitFactors f = Eva.init(comp, t.evaComponents, w.rows(), t.scaling);
+          ObjectNode rep = baseReport(t, solver);
+          putArray(rep, "explainedVarianceRatio", comp.ratios);
+          putArray(rep, "variances", comp.variances);
+          result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep,
+              comp.ratios));
+          break;
+        }
+        case PISSA: {
+          InitFactors f = Pissa.init(w, t.r, t.scaling);
+          ObjectNode rep = baseReport(t, "svd");
+          result.solver = "svd";
+          putArray(rep, "singularValues", f.spectrum());
+          result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep, null));
+          break;
+        }
+        default:
+          throw new IllegalStateException(t.method.toString());
+      }
+      result.seconds = (System.nanoTime() - t0) / 1e9;
+      LOG.info("init: {} {} (out {}, in {}, r {}) in {} s", t.method.id, t.module, w.rows(), w.cols(), t.r,
+          String.format("%.3f", result.seconds));
+      return result;
+    } finally {
+      deleteRecursively(tmp);
+    }
+  }
+
+  private static ObjectNode baseReport(InitTask t, String solver) {
+    ObjectNode rep = Manifest.json().createObjectNode();
+    rep.put("module", t.module).put("method", t.method.id).put("r", t.r).put("scaling", t.scaling)
+        .put("solver", solver);
+    return rep;
+  }
+
+  private static void putArray(ObjectNode n, String key, double[] values) {
+    ArrayNode a = n.putArray(key);
+    for (double v : values) {
+      a.add(v);
+    }
+  }
+
+  private static SiteStats readSite(HadoopConf conf, String store, String file, java.nio.file.Path tmp, int in)
+      throws IOException {
+    Path remote = new Path(new Path(store), file);
+    java.nio.file.Path local = LocalFiles.materialize(conf.get(), remote, tmp);
+    try (SafetensorsFile f = SafetensorsFile.open(local)) {
+      SiteStats s = new SiteStats();
+      s.tokenGram = f.readMatrix(StatsStore.TOKEN_GRAM);
+      s.tokenSum = f.readDoubles(StatsStore.TOKEN_SUM);
+      s.sampleGram = f.readMatrix(StatsStore.SAMPLE_GRAM);
+      s.tokenWeightedSum = f.readDoubles(StatsStore.SAMPLE_TOKEN_WEIGHTED_SUM);
+      if (s.tokenGram.rows() != in) {
+        throw new FormatException(remote + ": statistics have dim " + s.tokenGram.rows() + " but the module's weight "
+            + "has " + in + " inputs");
+      }
+      return s;
+    }
+  }
+
+  /** Fraction of the output energy of covariance {@code cov} inside span(B). */
+  private static double capturedFraction(DenseMatrix b, DenseMatrix cov) {
+    DenseMatrix q = Qr.of(b).q();
+    return ScLora.captured(q, cov) / Matrices.trace(cov);
+  }
+
+  private static TaskResult.Variant write(HadoopConf conf, InitTask t, String tag, InitFactors f, DenseMatrix w,
+      Dtype baseDtype, DenseMatrix covPlus, DenseMatrix covMinus, ObjectNode report, double[] ratios)
+      throws IOException {
+    TaskResult.Variant v = new TaskResult.Variant();
+    v.tag = tag;
+    v.r = f.rank();
+    v.in = w.cols();
+    v.out = w.rows();
+    v.scaling = t.scaling;
+    v.adapterDtype = t.adapterDtype;
+    v.ratios = ratios;
+    FileSystem fs = new Path(t.staging).getFileSystem(conf.get());
+    byte[] a = ActivationBlockEncoder.encode(f.a().toRowMajor(), 0, f.a().rows(), f.a().cols(), t.adapterDtype);
+    byte[] b = ActivationBlockEncoder.encode(f.b().toRowMajor(), 0, f.b().rows(), f.b().cols(), t.adapterDtype);
+    v.partFile = new Path(new Path(t.staging), "_parts/" + tag + "/" + StatsStore.fileSafe(t.module) + ".bin")
+        .toString();
+    try (OutputStream os = fs.create(new Path(v.partFile), true)) {
+      os.write(a);
+      os.write(b);
+    }
+    v.aBytes = a.length;
+    v.bBytes = b.length;
+    if (f.needsResidual()) {
+      DenseMatrix res = f.residualOf(w);
+      Dtype dt = t.residualDtype == null ? baseDtype : t.residualDtype;
+      v.residualDtype = dt;
+      v.residualTensor = t.weightTensor;
+      String name = StatsStore.fileSafe(t.module) + ".safetensors";
+      v.residualFile = name;
+      SafetensorsWriter sw = new SafetensorsWriter().metadata("format", "pt").addMatrix(t.weightTensor, dt, res);
+      Path p = new Path(new Path(t.staging), tag + "/residual/" + name);
+      try (OutputStream os = fs.create(p, true)) {
+        sw.writeTo(os);
+      }
+      v.residualBytes = sw.dataBytes();
+      report.put("residualDtype", dt.name());
+    }
+    if (covPlus != null && f.b().frobeniusNorm() > 0) {
+      report.put("capturedPlus", capturedFraction(f.b(), covPlus));
+    }
+    if (covMinus != null && f.b().frobeniusNorm() > 0) {
+      report.put("capturedMinus", capturedFraction(f.b(), covMinus));
+    }
+    v.reportJson = Manifest.json().writeValueAsString(report);
+    return v;
+  }
+
+  private static void deleteRecursively(java.nio.file.Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (java.nio.file.Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package io.loraspace.jobs.jobs;
+
+import io.loraspace.common.error.ArgumentException;
+import io.loraspace.common.init.EigenSolver;
+import io.loraspace.common.io.Dtype;
+import io.loraspace.jobs.cli.Job;
+import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.cli.OptionSpec;
+import io.loraspace.jobs.cli.OptionType;
+import io.loraspace.jobs.cli.Options;
+import io.loraspace.jobs.init.InitPipeline;
+import io.loraspace.jobs.init.Method;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code init}: data-aware LoRA initialisations from a statistics store and a base checkpoint: SC-LoRA for a list of
+ * β from one statistics pass, CorDA (IPA/KPA), EVA and PiSSA. Writes per (method, parameters) a PEFT adapter
+ * directory, residual weights where the method needs them, and reports (docs/init.md).
+ */
+public final class InitJob implements Job {
+  @Override
+  public String name() {
+    return "init";
+  }
+
+  @Override
+  public String summary() {
+    return "SC-LoRA (list of beta), CorDA, EVA, PiSSA adapters from a statistics store and a base checkpoint";
+  }
+
+  @Override
+  public String defaultOutput() {
+    return "out/init";
+  }
+
+  @Override
+  public OptionSpec options() {
+    return OptionSpec.builder()
+        .option("stats", OptionType.STRING, null, "Statistics store written by the stats job (local, hdfs://, s3a://)")
+        .option("base", OptionType.STRING, null, "Base checkpoint: a directory with model.safetensors(.index.json) "
+            + "or one .safetensors file, on a file system every executor mounts")
+        .option("base-model-name", OptionType.STRING, "", "base_model_name_or_path written into adapter configs "
+            + "(empty: the base path)")
+        .option("target-modules", OptionType.STRING_LIST, "all-linear", "PEFT target_modules: names matched as "
+            + "equal or dotted suffix, re:REGEX for a full-match regex, or all-linear (every module of the store)")
+        .intOption("r", 16, 1, 1 << 16, "LoRA rank r")
+        .option("rank-pattern", OptionType.STRING_LIST, "", "PEFT rank_pattern entries PATTERN=R")
+        .option("lora-alpha", OptionType.DOUBLE, "16", "lora_alpha (scaling s = alpha / r)")
+        .option("alpha-pattern", OptionType.STRING_LIST, "", "PEFT alpha_pattern entries PATTERN=ALPHA")
+        .option("use-rslora", OptionType.BOOLEAN, "false", "s = alpha / sqrt(r)")
+        .option("methods", OptionType.STRING_LIST, "sc-lora", "Methods: sc-lora, corda-ipa, corda-kpa, eva, pissa")
+        .option("betas", OptionType.DOUBLE_LIST, "0.5", "SC-LoRA β values in [0, 1], all from one statistics pass")
+        .option("dataset-plus", OptionType.STRING, "plus", "Dataset of the store that is D+ (the fine-tuning data)")
+        .option("dataset-minus", OptionType.STRING, "minus", "Dataset of the store that is D− (knowledge to "
+            + "preserve)")
+        .choice("eigensolver", "auto", List.of("auto", "full", "partial"), "Top-r eigensolver: LAPACK dsyevr on the "
+            + "index range, block Lanczos, or auto (Lanczos when d ≥ 512 and r ≤ d/8)")
+        .option("eva-redistribute", OptionType.BOOLEAN, "false", "EVA: redistribute ranks across modules by explained"
+            + " variance (PEFT's rho)")
+        .option("eva-rho", OptionType.DOUBLE, "2.0", "EVA: each module offers round(rho·r) components",
+            v -> (Double) v >= 1.0, "a double ≥ 1")
+        .option("eva-adjust-scaling", OptionType.BOOLEAN, "true", "EVA redistribution: keep alpha/r of the uniform "
+            + "rank through alpha_pattern")
+        .choice("adapter-dtype", "F32", List.of("F32", "BF16", "F16"), "dtype of lora_A/lora_B")
+        .choice("residual-dtype", "base", List.of("base", "F32", "BF16", "F16"), "dtype of residual weights (base: "
+            + "each weight's own dtype)")
+        .option("task-type", OptionType.STRING, "CAUSAL_LM", "PEFT task_type of the adapter configs (empty: none)")
+        .build();
+  }
+
+  /** The pipeline settings of validated options. */
+  public static InitPipeline.Settings settings(Options o) {
+    InitPipeline.Settings s = new InitPipeline.Settings();
+    s.stats = o.requireString("stats");
+    s.base = o.requireString("base");
+    s.baseModelName = o.getString("base-model-name").isEmpty() ? null : o.getString("base-model-name");
+    s.targetModules = o.getStringList("target-modules");
+    if (s.targetModules.isEmpty()) {
+      throw new ArgumentException("Option 'target-modules' is empty");
+    }
+    s.r = o.getInt("r");
+    s.loraAlpha = o.getDouble("lora-alpha");
+    s.useRslora = o.getBoolean("use-rslora");
+    Map<String, Integer> rp = new LinkedHashMap<>();
+    InitPipeline.parsePatterns("rank-pattern", o.getStringList("rank-pattern")).forEach((k, v) -> {
+      try {
+        rp.put(k, Integer.parseInt(v));
+      } catch (NumberFormatException e) {
+        throw new ArgumentException("Option 'rank-pattern' has rank '" + v + "' for '" + k + "', expected an int");
+      }
+    });
+    s.rankPattern = rp;
+    Map<String, Double> ap = new LinkedHashMap<>();
+    InitPipeline.parsePatterns("alpha-pattern", o.getStringList("alpha-pattern")).forEach((k, v) -> {
+      try {
+        ap.put(k, Double.parseDouble(v));
+      } catch (NumberFormatException e) {
+        throw new ArgumentException("Option 'alpha-pattern' has alpha '" + v + "' for '" + k + "', expected a number");
+      }
+    });
+    s.alphaPattern = ap;
+    List<Method> methods = new ArrayList<>();
+    for (String m : o.getStringList("methods")) {
+      Method parsed = Method.parse(m);
+      if (!methods.contains(parsed)) {
+        methods.add(parsed);
+      }
+    }
+    if (methods.isEmpty()) {
+      throw new ArgumentException("Option 'methods' is empty");
+    }
+    s.methods = methods;
+    s.betas = o.getDoubleList("betas");
+    for (double b : s.betas) {
+      if (!(b >= 0 && b <= 1)) {
+        throw new ArgumentException("Option 'betas' has β = " + b + ", outside [0, 1]");
+      }
+    }
+    s.plusDataset = o.getString("dataset-plus");
+    s.minusDataset = o.getString("dataset-minus");
+    s.solver = EigenSolver.parse(o.getString("eigensolver"));
+    s.evaRedistribute = o.getBoolean("eva-redistribute");
+    s.evaRho = o.getDouble("eva-rho");
+    s.evaAdjustScaling = o.getBoolean("eva-adjust-scaling");
+    s.adapterDtype = Dtype.parse(o.getString("adapter-dtype"), "option 'adapter-dtype'");
+    String rd = o.getString("residual-dtype");
+    s.residualDtype = rd.equals("base") ? null : Dtype.parse(rd, "option 'residual-dtype'");
+    s.taskType = o.getString("task-type");
+    return s;
+  }
+
+  @Override
+  public void run(JobContext ctx) throws Exception {
+    InitPipeline.run(ctx, settings(ctx.options()), ctx.staging());
+  }
+}
