@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${LORASPACE_VENV:-$ROOT/.venv}"
-PACKAGES=(torch==2.13.0+cpu transformers==5.18.0 peft==0.21.0 safetensors pyarrow numpy)
+PACKAGES=(torch==2.13.0+cpu transformers==5.18.0 peft==0.21.0 safetensors pyarrow numpy attrs)
 PYTHON="${PYTHON:-python3}"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - <<'PY' 2>/dev/null
@@ -14,7 +14,7 @@ import importlib.metadata as m
 want = {"torch": "2.13.0+cpu", "transformers": "5.18.0", "peft": "0.21.0"}
 for name, version in want.items():
     assert m.version(name) == version, (name, m.version(name))
-for name in ("safetensors", "pyarrow", "numpy"):
+for name in ("safetensors", "pyarrow", "numpy", "attrs"):
     m.version(name)
 PY
 then
@@ -26,4 +26,4 @@ echo "setup-python: creating $VENV (torch, transformers, peft, safetensors, pyar
 "$PYTHON" -m venv "$VENV"
 # --retries 0: an unreachable default index fails at once and pip goes on with the configured local sources.
 "$VENV/bin/pip" install --disable-pip-version-check --retries 0 -q "${PACKAGES[@]}"
-"$VENV/bin/python" -c "import torch, transformers, peft, safetensors, pyarrow, numpy; print('setup-python: ok: torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
+"$VENV/bin/python" -c "import torch, transformers, peft, safetensors, pyarrow, numpy, attr; print('setup-python: ok: torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"

@@ -182,9 +182,13 @@ def load_model(spec, seed):
         from tiny_llama import build_tiny_llama
         return build_tiny_llama(seed), None
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    model = AutoModelForCausalLM.from_pretrained(spec, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(spec, dtype=torch.float32)
     model.eval()
-    tok = AutoTokenizer.from_pretrained(spec)
+    try:
+        tok = AutoTokenizer.from_pretrained(spec)
+    except (OSError, ValueError):
+        # A checkpoint without tokenizer files (random:SEED sources need none; text falls back to bytes).
+        return model, None
     return model, (lambda text: tok(text)["input_ids"])
 
 
