@@ -49,6 +49,18 @@ public final class Blas {
     return Holder.LAPACK_INSTANCE;
   }
 
+  private static final Object F2J_LAPACK_LOCK = new Object();
+  private static final ThreadLocal<Object> UNCONTENDED = ThreadLocal.withInitial(Object::new);
+
+  /**
+   * The monitor to hold around a LAPACK call. The pure-Java F2J fallback keeps state in static fields (translated
+   * Fortran SAVE variables), so concurrent calls from several Spark task threads corrupt each other (seen as dsyevr
+   * returning no eigenpairs): with F2J all calls share one lock. Native LAPACK is re-entrant: a per-thread object.
+   */
+  public static Object lapackLock() {
+    return Holder.LAPACK_INSTANCE.getClass().getName().contains("JNI") ? UNCONTENDED.get() : F2J_LAPACK_LOCK;
+  }
+
   /** True when both BLAS and LAPACK go to native code. */
   public static boolean isNative() {
     return blas().getClass().getName().contains("JNI") && lapack().getClass().getName().contains("JNI");

@@ -34,7 +34,9 @@ public final class Cholesky {
     }
     intW info = new intW(0);
     if (n > 0) {
-      Blas.lapack().dpotrf("U", n, f, n, info);
+      synchronized (Blas.lapackLock()) {
+        Blas.lapack().dpotrf("U", n, f, n, info);
+      }
     }
     if (info.val > 0) {
       throw new StateException("Matrix + " + damping + "·I is not positive definite: Cholesky pivot " + info.val
@@ -58,7 +60,9 @@ public final class Cholesky {
     double[] x = b.data().clone();
     if (n > 0 && b.cols() > 0) {
       intW info = new intW(0);
-      Blas.lapack().dpotrs("U", n, b.cols(), factor, n, x, n, info);
+      synchronized (Blas.lapackLock()) {
+        Blas.lapack().dpotrs("U", n, b.cols(), factor, n, x, n, info);
+      }
       if (info.val != 0) {
         throw new StateException("LAPACK dpotrs failed with info = " + info.val);
       }

@@ -33,9 +33,13 @@ public final class Qr {
     double[] tau = new double[k];
     intW info = new intW(0);
     double[] wq = new double[1];
-    Blas.lapack().dgeqrf(m, n, f, m, tau, wq, -1, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dgeqrf(m, n, f, m, tau, wq, -1, info);
+    }
     double[] work = new double[Math.max(1, (int) wq[0])];
-    Blas.lapack().dgeqrf(m, n, f, m, tau, work, work.length, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dgeqrf(m, n, f, m, tau, work, work.length, info);
+    }
     if (info.val != 0) {
       throw new StateException("LAPACK dgeqrf failed with info = " + info.val);
     }
@@ -46,9 +50,13 @@ public final class Qr {
       }
     }
     double[] qd = java.util.Arrays.copyOf(f, m * k);
-    Blas.lapack().dorgqr(m, k, k, qd, m, tau, wq, -1, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dorgqr(m, k, k, qd, m, tau, wq, -1, info);
+    }
     work = new double[Math.max(1, (int) wq[0])];
-    Blas.lapack().dorgqr(m, k, k, qd, m, tau, work, work.length, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dorgqr(m, k, k, qd, m, tau, work, work.length, info);
+    }
     if (info.val != 0) {
       throw new StateException("LAPACK dorgqr failed with info = " + info.val);
     }

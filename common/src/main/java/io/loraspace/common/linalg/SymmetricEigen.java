@@ -94,15 +94,19 @@ public final class SymmetricEigen {
     // Workspace query, then the real call.
     double[] wq = new double[1];
     int[] iwq = new int[1];
-    Blas.lapack().dsyevr("V", rangeFlag, "U", n, work, n, 0.0, 0.0, from + 1, to, 0.0, m, w, z, n, isuppz, wq, -1,
-        iwq, -1, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dsyevr("V", rangeFlag, "U", n, work, n, 0.0, 0.0, from + 1, to, 0.0, m, w, z, n, isuppz, wq, -1,
+          iwq, -1, info);
+    }
     if (info.val != 0) {
       throw new StateException("LAPACK dsyevr workspace query failed with info = " + info.val);
     }
     double[] wk = new double[(int) wq[0]];
     int[] iwk = new int[iwq[0]];
-    Blas.lapack().dsyevr("V", rangeFlag, "U", n, work, n, 0.0, 0.0, from + 1, to, 0.0, m, w, z, n, isuppz, wk,
-        wk.length, iwk, iwk.length, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dsyevr("V", rangeFlag, "U", n, work, n, 0.0, 0.0, from + 1, to, 0.0, m, w, z, n, isuppz, wk,
+          wk.length, iwk, iwk.length, info);
+    }
     if (info.val != 0) {
       throw new StateException("LAPACK dsyevr failed with info = " + info.val + " (n = " + n + ")");
     }

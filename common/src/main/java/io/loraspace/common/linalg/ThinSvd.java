@@ -51,9 +51,13 @@ public final class ThinSvd {
     int[] iwork = new int[8 * k];
     intW info = new intW(0);
     double[] wq = new double[1];
-    Blas.lapack().dgesdd("S", m, n, f, m, s, u, m, vt, k, wq, -1, iwork, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dgesdd("S", m, n, f, m, s, u, m, vt, k, wq, -1, iwork, info);
+    }
     double[] work = new double[Math.max(1, (int) wq[0])];
-    Blas.lapack().dgesdd("S", m, n, f, m, s, u, m, vt, k, work, work.length, iwork, info);
+    synchronized (Blas.lapackLock()) {
+      Blas.lapack().dgesdd("S", m, n, f, m, s, u, m, vt, k, work, work.length, iwork, info);
+    }
     if (info.val != 0) {
       throw new StateException("LAPACK dgesdd failed with info = " + info.val + " (" + m + "×" + n + ")");
     }

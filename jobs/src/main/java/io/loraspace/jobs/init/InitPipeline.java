@@ -181,6 +181,14 @@ public final class InitPipeline {
     AdapterConfig config = baseConfig(s, List.of("placeholder"));
     List<InitTask> tasks = new ArrayList<>();
     for (Target t : targets) {
+      for (String dataset : List.of(s.plusDataset, s.minusDataset)) {
+        StoreIndex.Site site = store.siteOf(dataset, t.module);
+        if (site != null && site.dim != t.in) {
+          throw new FormatException("Statistics of site '" + site.site + "' (dataset '" + site.dataset + "', store "
+              + store.location() + ") have dim " + site.dim + " but module '" + t.module + "' of checkpoint "
+              + s.base + " has weight shape [" + t.out + ", " + t.in + "]");
+        }
+      }
       int r = config.rankOf(t.module);
       double scaling = config.scaling(t.module);
       if (r < 1 || r > Math.min(t.out, t.in)) {
@@ -213,11 +221,6 @@ public final class InitPipeline {
             throw new FormatException("Target module '" + t.module + "' has no statistics for dataset '" + role[1]
                 + "' in store " + store.location() + " (method " + m.id + " needs them; the store's modules for '"
                 + role[1] + "' are " + abbreviate(modulesOf(store, role[1])) + ")");
-          }
-          if (site != null && site.dim != t.in) {
-            throw new FormatException("Statistics of site '" + site.site + "' (dataset '" + site.dataset + "', store "
-                + store.location() + ") have dim " + site.dim + " but module '" + t.module + "' of checkpoint "
-                + s.base + " has weight shape [" + t.out + ", " + t.in + "]");
           }
         }
         if (plus != null) {
