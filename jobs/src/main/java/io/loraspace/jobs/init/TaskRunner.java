@@ -83,16 +83,7 @@ final class TaskRunner {
           String solver = t.solver.resolve(w.rows(), t.r).name().toLowerCase(java.util.Locale.ROOT);
           result.solver = solver;
           for (double beta : t.betas) {
-            ScLora.Subspace sub;
-            try {
-              sub = ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r, t.solver);
-            } catch (RuntimeException e) {
-              if (System.getenv("LORASPACE_DUMP") != null) {
-                new SafetensorsWriter().addMatrix("plus", Dtype.F64, covPlus).addMatrix("minus", Dtype.F64, covMinus)
-                    .write(java.nio.file.Path.of(System.getenv("LORASPACE_DUMP")));
-              }
-              throw e;
-            }
+            ScLora.Subspace sub = ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r, t.solver);
             InitFactors f = ScLora.factors(w, sub, t.scaling);
             ObjectNode rep = baseReport(t, solver);
             rep.put("beta", beta);
