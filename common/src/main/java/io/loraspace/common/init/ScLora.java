@@ -23,9 +23,11 @@ public final class ScLora {
     private final double capturedMinus;
     private final double tracePlus;
     private final double traceMinus;
+    private final String solver;
 
     Subspace(double beta, DenseMatrix q, double[] eigenvalues, double capturedPlus, double capturedMinus,
-        double tracePlus, double traceMinus) {
+        double tracePlus, double traceMinus, String solver) {
+      this.solver = solver;
       this.beta = beta;
       this.q = q;
       this.eigenvalues = eigenvalues;
@@ -37,6 +39,11 @@ public final class ScLora {
 
     public double beta() {
       return beta;
+    }
+
+    /** Which eigensolver answered ("full", "partial", "partial→full"). */
+    public String solver() {
+      return solver;
     }
 
     /** out×r, orthonormal columns. */
@@ -109,11 +116,12 @@ public final class ScLora {
           + " has no unique solution (Cov− is rank deficient); use β < 1");
     }
     DenseMatrix delta = difference(covPlus, covMinus, beta);
-    SymmetricEigen.Result eig = solver.top(delta, r);
+    EigenSolver.Solved solved = solver.solve(delta, r);
+    SymmetricEigen.Result eig = solved.result;
     DenseMatrix q = eig.vectors();
     InitFactors.canonicalSigns(q);
     return new Subspace(beta, q, eig.values(), captured(q, covPlus), captured(q, covMinus), Matrices.trace(covPlus),
-        Matrices.trace(covMinus));
+        Matrices.trace(covMinus), solved.solver);
   }
 
   /** {@code tr(Qᵀ C Q)}: the expected squared norm of the projection onto span(Q) of outputs with second moment C. */

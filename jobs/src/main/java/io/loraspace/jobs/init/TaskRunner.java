@@ -85,7 +85,7 @@ final class TaskRunner {
           for (double beta : t.betas) {
             ScLora.Subspace sub = ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r, t.solver);
             InitFactors f = ScLora.factors(w, sub, t.scaling);
-            ObjectNode rep = baseReport(t, solver);
+            ObjectNode rep = baseReport(t, sub.solver());
             rep.put("beta", beta);
             putArray(rep, "eigenvalues", sub.eigenvalues());
             rep.put("reward", sub.reward());
