@@ -56,6 +56,16 @@ public enum EigenSolver {
 
   /** Like {@link #top}, saying which solver answered. */
   public Solved solve(DenseMatrix a, int r) {
+    return solve(a, r, PartialSymmetricEigen.Which.LARGEST);
+  }
+
+  /** The r algebraically smallest pairs of symmetric {@code a}, ascending, saying which solver answered. */
+  public Solved solveBottom(DenseMatrix a, int r) {
+    return solve(a, r, PartialSymmetricEigen.Which.SMALLEST);
+  }
+
+  private Solved solve(DenseMatrix a, int r, PartialSymmetricEigen.Which which) {
+    boolean largest = which == PartialSymmetricEigen.Which.LARGEST;
     EigenSolver pick = resolve(a.rows(), r);
     if (pick == PARTIAL) {
       PartialSymmetricEigen.Options o = PartialSymmetricEigen.Options.defaults();
@@ -63,16 +73,19 @@ public enum EigenSolver {
         o = o.withMaxRestarts(AUTO_RESTARTS);
       }
       try {
-        PartialSymmetricEigen.Result p = PartialSymmetricEigen.solve(SymmetricOperator.of(a), r,
-            PartialSymmetricEigen.Which.LARGEST, null, o);
+        PartialSymmetricEigen.Result p = PartialSymmetricEigen.solve(SymmetricOperator.of(a), r, which, null, o);
         return new Solved(new SymmetricEigen.Result(p.values(), p.vectors()), "partial");
       } catch (StateException notConverged) {
         if (this != AUTO) {
           throw notConverged;
         }
-        return new Solved(SymmetricEigen.top(a, r), "partial→full");
+        return new Solved(dense(a, r, largest), "partial→full");
       }
     }
-    return new Solved(SymmetricEigen.top(a, r), "full");
+    return new Solved(dense(a, r, largest), "full");
+  }
+
+  private static SymmetricEigen.Result dense(DenseMatrix a, int r, boolean largest) {
+    return largest ? SymmetricEigen.top(a, r) : SymmetricEigen.bottom(a, r);
   }
 }
