@@ -7,6 +7,7 @@ import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.FormatException;
 import io.loraspace.common.init.EigenSolver;
 import io.loraspace.common.init.Eva;
+import io.loraspace.common.init.LoraDa;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.peft.AdapterConfig;
 import io.loraspace.common.io.peft.AdapterDirectory;
@@ -64,6 +65,9 @@ public final class InitPipeline {
     /** null: each residual in its base weight's dtype. */
     public Dtype residualDtype;
     public String taskType = "CAUSAL_LM";
+    /** LoRA-DA options; {@code loraDa.n} (the fine-tuning set size) is required when lora-da is requested. */
+    public LoraDa.Options loraDa = new LoraDa.Options();
+    public double loraOneGamma = 1.0;
   }
 
   /** A resolved target module. */
@@ -108,6 +112,12 @@ public final class InitPipeline {
   /** Validates the settings against the store and the checkpoint and builds the tasks; no Spark work. */
   static List<InitTask> plan(JobContext ctx, Settings s, StoreIndex store, Path staging) {
     for (Method m : s.methods) {
+      if (m == Method.LORA_DA) {
+        s.loraDa.validate();
+      }
+      if (m == Method.LORA_ONE && (!(s.loraOneGamma > 0) || !Double.isFinite(s.loraOneGamma))) {
+        throw new ArgumentException("Option 'lora-one-gamma' is " + s.loraOneGamma + ", expected a finite value > 0");
+      }
       if (m == Method.SC_LORA) {
         if (s.betas.isEmpty()) {
           throw new ArgumentException("Option 'betas' is empty; SC-LoRA needs at least one β");
@@ -234,6 +244,33 @@ public final class InitPipeline {
           task.minusSamples = minus.samples;
           task.minusTokens = minus.tokens;
           task.minusSumTokensSquared = minus.sumTokensSquared;
+        }
+        if (m.needsGradients()) {
+          StoreIndex.ModuleStats g = store.gradientsOf(s.plusDataset, t.module);
+          if (g == null) {
+            throw new FormatException("Target module '" + t.module + "' has no gradient statistics for dataset '"
+                + s.plusDataset + "' in store " + store.location() + " (method " + m.id + " needs them: capture with "
+                + "--gradients and run stats with gradients on; the store's modules with gradients for '"
+                + s.plusDataset + "' are " + abbreviate(store.gradientModules(s.plusDataset)) + ")");
+          }
+          if (g.out != t.out || g.in != t.in) {
+            throw new FormatException("Gradient statistics of module '" + t.module + "' (dataset '" + g.dataset
+                + "', store " + store.location() + ") are " + g.out + "×" + g.in + " but its weight in checkpoint "
+                + s.base + " is " + t.out + "×" + t.in);
+          }
+          if (!g.site.equals(plus.site) || g.tokens != plus.tokens) {
+            throw new FormatException("Statistics of module '" + t.module + "' do not come from the same tokens: "
+                + "gradients (" + g.file + ") read site '" + g.site + "' over " + g.tokens + " tokens, the input "
+                + "statistics of dataset '" + s.plusDataset + "' (" + plus.file + ") are site '" + plus.site
+                + "' over " + plus.tokens + " tokens; were statistics of different datasets or runs mixed?");
+          }
+          task.gradFile = g.file;
+          task.gradDataset = g.dataset;
+          task.gradSite = g.site;
+          task.gradTokens = g.tokens;
+          task.gradSamples = g.samples;
+          task.loraDa = s.loraDa;
+          task.loraOneGamma = s.loraOneGamma;
         }
         if (m == Method.SC_LORA) {
           for (double b : s.betas) {
@@ -371,6 +408,12 @@ public final class InitPipeline {
       vr.put("variant", "rank redistribution (rho = " + s.evaRho + ")");
     } else {
       config = baseConfig(s, modules);
+    }
+    if (method == Method.LORA_DA) {
+      vr.put("variant", s.loraDa.describe());
+    } else if (method == Method.LORA_ONE) {
+      vr.put("variant", "lora-one (SVD of the negative mean gradient" + (s.loraOneGamma == 1 ? ""
+          : ", factors divided by √γ, γ = " + s.loraOneGamma) + ")");
     }
     if (method == Method.SC_LORA) {
       vr.put("beta", Double.parseDouble(tag.substring(tag.lastIndexOf('-') + 1)));

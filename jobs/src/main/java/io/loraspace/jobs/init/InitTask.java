@@ -26,6 +26,14 @@ final class InitTask implements Serializable {
   long minusSamples;
   long minusTokens;
   double minusSumTokensSquared;
+  /** Gradient statistics of D+ (LoRA-DA, LoRA-One): store-relative file and its counts. */
+  String gradFile;
+  String gradDataset;
+  String gradSite;
+  long gradTokens;
+  long gradSamples;
+  io.loraspace.common.init.LoraDa.Options loraDa;
+  double loraOneGamma;
   List<Double> betas;
   int evaComponents;
   EigenSolver solver;

@@ -10,7 +10,9 @@ public enum Method {
   CORDA_IPA("corda-ipa", true),
   CORDA_KPA("corda-kpa", true),
   EVA("eva", false),
-  PISSA("pissa", true);
+  PISSA("pissa", true),
+  LORA_DA("lora-da", false),
+  LORA_ONE("lora-one", false);
 
   public final String id;
   /** True when the method's factors replace part of W (a residual checkpoint is written). */
@@ -34,7 +36,12 @@ public enum Method {
 
   /** Whether the method needs statistics of the fine-tuning set D+ / the preserved set D−. */
   public boolean needsPlus() {
-    return this == SC_LORA || this == CORDA_IPA || this == EVA;
+    return this == SC_LORA || this == CORDA_IPA || this == EVA || this == LORA_DA || this == LORA_ONE;
+  }
+
+  /** Whether the method needs the gradient statistics of D+ (captured with --gradients). */
+  public boolean needsGradients() {
+    return this == LORA_DA || this == LORA_ONE;
   }
 
   public boolean needsMinus() {

@@ -51,13 +51,40 @@ public final class StoreIndex {
     }
   }
 
+  /** One (dataset, module) entry with gradient statistics. */
+  public static final class ModuleStats {
+    public final String dataset;
+    public final String module;
+    public final String site;
+    public final int out;
+    public final int in;
+    public final long tokens;
+    public final long samples;
+    public final String file;
+
+    ModuleStats(String dataset, String module, String site, int out, int in, long tokens, long samples, String file) {
+      this.dataset = dataset;
+      this.module = module;
+      this.site = site;
+      this.out = out;
+      this.in = in;
+      this.tokens = tokens;
+      this.samples = samples;
+      this.file = file;
+    }
+  }
+
   private final String location;
   private final List<Site> sites;
   private final Map<String, Map<String, Site>> siteOfModule = new LinkedHashMap<>();
+  private final Map<String, Map<String, ModuleStats>> gradients = new LinkedHashMap<>();
 
-  private StoreIndex(String location, List<Site> sites) {
+  private StoreIndex(String location, List<Site> sites, List<ModuleStats> modules) {
     this.location = location;
     this.sites = sites;
+    for (ModuleStats m : modules) {
+      gradients.computeIfAbsent(m.dataset, k -> new LinkedHashMap<>()).put(m.module, m);
+    }
     for (Site s : sites) {
       for (String m : s.modules) {
         siteOfModule.computeIfAbsent(s.dataset, k -> new LinkedHashMap<>()).put(m, s);
@@ -93,6 +120,18 @@ public final class StoreIndex {
   public Site siteOf(String dataset, String module) {
     Map<String, Site> m = siteOfModule.get(dataset);
     return m == null ? null : m.get(module);
+  }
+
+  /** The gradient statistics of {@code module} in {@code dataset}, or null. */
+  public ModuleStats gradientsOf(String dataset, String module) {
+    Map<String, ModuleStats> m = gradients.get(dataset);
+    return m == null ? null : m.get(module);
+  }
+
+  /** Modules of {@code dataset} with gradient statistics, in store order. */
+  public List<String> gradientModules(String dataset) {
+    Map<String, ModuleStats> m = gradients.get(dataset);
+    return m == null ? List.of() : new ArrayList<>(m.keySet());
   }
 
   /** Reads {@code <store>/store.json} and the site headers; a foreign or newer store fails naming the file. */
@@ -138,7 +177,13 @@ public final class StoreIndex {
             Double.parseDouble(meta.getOrDefault("sum_tokens_squared", "0")), Collections.unmodifiableList(modules),
             file));
       }
-      return new StoreIndex(store, sites);
+      List<ModuleStats> modules = new ArrayList<>();
+      for (JsonNode n : json.path("modules")) {
+        modules.add(new ModuleStats(n.get("dataset").asText(), n.get("module").asText(), n.get("site").asText(),
+            n.get("out").asInt(), n.get("in").asInt(), n.get("tokenCount").asLong(), n.get("sampleCount").asLong(),
+            n.get("file").asText()));
+      }
+      return new StoreIndex(store, sites, modules);
     } catch (IOException e) {
       throw new FormatException("Cannot read statistics store '" + store + "': " + e.getMessage(), e);
     }

@@ -6,6 +6,8 @@ import io.loraspace.common.error.FormatException;
 import io.loraspace.common.init.Corda;
 import io.loraspace.common.init.Eva;
 import io.loraspace.common.init.InitFactors;
+import io.loraspace.common.init.LoraDa;
+import io.loraspace.common.init.LoraOne;
 import io.loraspace.common.init.OutputCovariance;
 import io.loraspace.common.init.Pissa;
 import io.loraspace.common.init.ScLora;
@@ -130,6 +132,31 @@ final class TaskRunner {
           result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep, null));
           break;
         }
+        case LORA_DA: {
+          LoraDa.Statistics st = readGradients(conf, t, tmp, w.rows(), w.cols(), plus.tokenGram);
+          LoraDa.Result lr = LoraDa.init(t.module, st, t.loraDa, t.r, t.scaling, t.solver);
+          result.solver = lr.solver;
+          ObjectNode rep = baseReport(t, lr.solver);
+          rep.put("variant", t.loraDa.describe());
+          rep.put("dampingZ", lr.quantities.deltaZ).put("dampingY", lr.quantities.deltaY);
+          rep.put("deltaNorm", lr.quantities.delta.frobeniusNorm());
+          putArray(rep, "omegaBottomEigenvalues", lr.eigenvalues);
+          rep.put("updateNorm", lr.factors.delta().frobeniusNorm());
+          result.variants.add(write(conf, t, tag(t.method, null), lr.factors, w, baseDtype, covPlus, covMinus, rep,
+              null));
+          break;
+        }
+        case LORA_ONE: {
+          LoraDa.Statistics st = readGradients(conf, t, tmp, w.rows(), w.cols(), null);
+          InitFactors f = LoraOne.init(t.module, st.meanGradient(), t.r, t.scaling, t.loraOneGamma);
+          result.solver = "svd";
+          ObjectNode rep = baseReport(t, "svd");
+          rep.put("gamma", t.loraOneGamma);
+          putArray(rep, "singularValues", f.spectrum());
+          rep.put("updateNorm", f.delta().frobeniusNorm());
+          result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep, null));
+          break;
+        }
         default:
           throw new IllegalStateException(t.method.toString());
       }
@@ -171,6 +198,38 @@ final class TaskRunner {
             + "has " + in + " inputs");
       }
       return s;
+    }
+  }
+
+  /**
+   * The module's gradient statistics of D+; the file's own metadata must name the dataset, module and site the store
+   * index promised (a file copied in from another dataset or run fails here, naming it).
+   */
+  private static LoraDa.Statistics readGradients(HadoopConf conf, InitTask t, java.nio.file.Path tmp, int out,
+      int in, DenseMatrix tokenGram) throws IOException {
+    Path remote = new Path(new Path(t.store), t.gradFile);
+    java.nio.file.Path local = LocalFiles.materialize(conf.get(), remote, tmp);
+    try (SafetensorsFile f = SafetensorsFile.open(local)) {
+      java.util.Map<String, String> meta = f.metadata();
+      String[][] expect = {{"dataset", t.gradDataset}, {"module", t.module}, {"site", t.gradSite},
+          {"token_count", Long.toString(t.gradTokens)}, {"sample_count", Long.toString(t.gradSamples)}};
+      for (String[] e : expect) {
+        String have = meta.get(e[0]);
+        if (!e[1].equals(have)) {
+          throw new FormatException(remote + ": gradient statistics with " + e[0] + " '" + have + "', but the store"
+              + " index lists this file as " + e[0] + " '" + e[1] + "' (statistics of different datasets or runs "
+              + "mixed?)");
+        }
+      }
+      DenseMatrix cross = f.readMatrix(StatsStore.GRAD_INPUT_CROSS);
+      double[] sq = f.readDoubles(StatsStore.GRAD_SQ_SUM);
+      if (cross.rows() != out || cross.cols() != in || sq.length != out) {
+        throw new FormatException(remote + ": " + StatsStore.GRAD_INPUT_CROSS + " is " + cross.shapeString() + " and "
+            + StatsStore.GRAD_SQ_SUM + " has " + sq.length + " entries, but the weight of '" + t.module + "' is "
+            + out + "×" + in);
+      }
+      return new LoraDa.Statistics(tokenGram == null ? DenseMatrix.zeros(in, in) : tokenGram, t.plusTokens, cross,
+          sq, t.gradTokens, t.gradSamples);
     }
   }
 

@@ -2,6 +2,7 @@ package io.loraspace.jobs.jobs;
 
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.init.EigenSolver;
+import io.loraspace.common.init.LoraDa;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.jobs.cli.Job;
 import io.loraspace.jobs.cli.JobContext;
@@ -28,7 +29,7 @@ public final class InitJob implements Job {
 
   @Override
   public String summary() {
-    return "SC-LoRA (list of beta), CorDA, EVA, PiSSA adapters from a statistics store and a base checkpoint";
+    return "SC-LoRA (list of beta), CorDA, EVA, PiSSA, LoRA-DA, LoRA-One adapters from a statistics store and a base checkpoint";
   }
 
   @Override
@@ -51,13 +52,15 @@ public final class InitJob implements Job {
         .option("lora-alpha", OptionType.DOUBLE, "16", "lora_alpha (scaling s = alpha / r)")
         .option("alpha-pattern", OptionType.STRING_LIST, "", "PEFT alpha_pattern entries PATTERN=ALPHA")
         .option("use-rslora", OptionType.BOOLEAN, "false", "s = alpha / sqrt(r)")
-        .option("methods", OptionType.STRING_LIST, "sc-lora", "Methods: sc-lora, corda-ipa, corda-kpa, eva, pissa")
+        .option("methods", OptionType.STRING_LIST, "sc-lora", "Methods: sc-lora, corda-ipa, corda-kpa, eva, pissa, lora-da, "
+            + "lora-one")
         .option("betas", OptionType.DOUBLE_LIST, "0.5", "SC-LoRA β values in [0, 1], all from one statistics pass")
         .option("dataset-plus", OptionType.STRING, "plus", "Dataset of the store that is D+ (the fine-tuning data)")
         .option("dataset-minus", OptionType.STRING, "minus", "Dataset of the store that is D− (knowledge to "
             + "preserve)")
         .choice("eigensolver", "auto", List.of("auto", "full", "partial"), "Top-r eigensolver: LAPACK dsyevr on the "
-            + "index range, block Lanczos, or auto (Lanczos when d ≥ 512 and r ≤ d/8)")
+            + "index range, block Lanczos, or auto (Lanczos when d ≥ 512 and r ≤ d/64, falling back to dsyevr when it has not converged "
+            + "in 12 restarts)")
         .option("eva-redistribute", OptionType.BOOLEAN, "false", "EVA: redistribute ranks across modules by explained"
             + " variance (PEFT's rho)")
         .option("eva-rho", OptionType.DOUBLE, "2.0", "EVA: each module offers round(rho·r) components",
@@ -67,6 +70,21 @@ public final class InitJob implements Job {
         .choice("adapter-dtype", "F32", List.of("F32", "BF16", "F16"), "dtype of lora_A/lora_B")
         .choice("residual-dtype", "base", List.of("base", "F32", "BF16", "F16"), "dtype of residual weights (base: "
             + "each weight's own dtype)")
+        .option("lora-da-n", OptionType.LONG, "0", "LoRA-DA: N, the size of the fine-tuning set (required with "
+            + "lora-da; not the number of statistics samples)")
+        .option("lora-da-z-damping", OptionType.DOUBLE, "1e-3", "LoRA-DA: δ_z = this · mean(diag Z) added to Z = T/n_tok"
+            + " (0: off)")
+        .option("lora-da-y-damping", OptionType.DOUBLE, "1e-3", "LoRA-DA: δ_y = this · mean(y) added to the "
+            + "output-gradient diagonal y (0: off)")
+        .option("lora-da-variance-weight", OptionType.DOUBLE, "1", "LoRA-DA: weight of Ω's variance term "
+            + "(Σ 1/y_i) Z⁻¹ / N (0: the no-variance ablation)")
+        .option("lora-da-bias-weight", OptionType.DOUBLE, "1", "LoRA-DA: weight of Ω's bias term Δ Δᵀ (0: the "
+            + "no-bias ablation)")
+        .choice("lora-da-displacement", "fisher", List.of("fisher", "gradient"), "LoRA-DA: Δ = −Z⁻¹ Ḡᵀ diag(1/y) "
+            + "(fisher) or the raw-gradient ablation Δ = −Ḡᵀ")
+        .option("lora-da-gamma", OptionType.DOUBLE, "1", "LoRA-DA: divide the initial update by γ (1: the paper)")
+        .option("lora-one-gamma", OptionType.DOUBLE, "1", "LoRA-One: divide both factors by √γ, i.e. the step by γ "
+            + "(1: plain; the public code's stable scaling uses e.g. 64)")
         .option("task-type", OptionType.STRING, "CAUSAL_LM", "PEFT task_type of the adapter configs (empty: none)")
         .build();
   }
@@ -129,6 +147,14 @@ public final class InitJob implements Job {
     String rd = o.getString("residual-dtype");
     s.residualDtype = rd.equals("base") ? null : Dtype.parse(rd, "option 'residual-dtype'");
     s.taskType = o.getString("task-type");
+    s.loraDa.n = o.getLong("lora-da-n");
+    s.loraDa.zDamping = o.getDouble("lora-da-z-damping");
+    s.loraDa.yDamping = o.getDouble("lora-da-y-damping");
+    s.loraDa.varianceWeight = o.getDouble("lora-da-variance-weight");
+    s.loraDa.biasWeight = o.getDouble("lora-da-bias-weight");
+    s.loraDa.displacement = LoraDa.Displacement.parse(o.getString("lora-da-displacement"));
+    s.loraDa.gamma = o.getDouble("lora-da-gamma");
+    s.loraOneGamma = o.getDouble("lora-one-gamma");
     return s;
   }
 

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.loraspace.common.init.EigenSolver;
+import io.loraspace.common.init.LoraDa;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.peft.AdapterDirectory;
 import io.loraspace.common.io.peft.LoraAdapter;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
+import io.loraspace.common.io.safetensors.SafetensorsWriter;
 import io.loraspace.common.io.safetensors.ShardedCheckpoint;
 import io.loraspace.common.io.safetensors.ShardedSafetensorsWriter;
 import io.loraspace.common.linalg.DenseMatrix;
@@ -58,7 +62,8 @@ class InitJobTest {
     Path corpus = dir.resolve("corpus");
     assertThat(cli("synth-corpus", "--set", "out=" + corpus, "--set", "samples=30", "--set", "layers=2",
         "--set", "hidden=" + HIDDEN, "--set", "kv-dim=5", "--set", "intermediate=9", "--set", "min-tokens=2",
-        "--set", "max-tokens=20", "--set", "mean-scale=0.5", "--set", "seed=5")).as(errText()).isZero();
+        "--set", "max-tokens=20", "--set", "mean-scale=0.5", "--set", "seed=5",
+        "--set", "gradients=true")).as(errText()).isZero();
     store = dir.resolve("stats");
     assertThat(cli("stats", "--set", "input=" + corpus, "--set", "out=" + store)).as(errText()).isZero();
   }
@@ -264,6 +269,174 @@ class InitJobTest {
   void unknownMethod() {
     Path base = checkpoint("base-ok5", Dtype.F32, shapes(2, HIDDEN), false);
     assertFails("Option 'methods' has unknown method 'lora-ga', expected one of [sc-lora, corda-ipa, corda-kpa, eva,"
-        + " pissa]", "--set", "base=" + base, "--set", "methods=sc-lora,lora-ga");
+        + " pissa, lora-da, lora-one]", "--set", "base=" + base, "--set", "methods=sc-lora,lora-ga");
+  }
+
+  /** The LoRA-DA factors of one module straight from the store's files (the job's plumbing is what is tested). */
+  private static LoraDa.Result loraDaFromStore(String module, LoraDa.Options o, int r, double scaling) {
+    Path site = null;
+    try (var files = Files.walk(store.resolve("sites").resolve("plus"))) {
+      for (Path p : files.filter(Files::isRegularFile).toList()) {
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+          if (f.metadata().get("modules").contains("\"" + module + "\"")) {
+            site = p;
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    try (SafetensorsFile s = SafetensorsFile.open(site);
+        SafetensorsFile g = SafetensorsFile.open(store.resolve("modules").resolve("plus")
+            .resolve(module + ".safetensors"))) {
+      LoraDa.Statistics st = new LoraDa.Statistics(s.readMatrix("token_gram"),
+          Long.parseLong(s.metadata().get("token_count")), g.readMatrix("grad_input_cross"),
+          g.readDoubles("grad_sq_sum"), Long.parseLong(g.metadata().get("token_count")),
+          Long.parseLong(g.metadata().get("sample_count")));
+      return LoraDa.init(module, st, o, r, scaling, EigenSolver.FULL);
+    }
+  }
+
+  @Test
+  void loraDaAndLoraOneAdaptersWithoutResidual() throws Exception {
+    Path base = checkpoint("base-da", Dtype.F32, shapes(2, HIDDEN), false);
+    Path out = dir.resolve("init-da");
+    assertThat(cli("init", "--set", "stats=" + store, "--set", "base=" + base, "--set", "out=" + out,
+        "--set", "methods=lora-da,lora-one", "--set", "r=3", "--set", "lora-alpha=6", "--set", "lora-da-n=5000",
+        "--set", "lora-one-gamma=16")).as(errText()).isZero();
+    JsonNode summary = Manifest.json().readTree(out.resolve("report.json").toFile());
+    List<String> tags = new ArrayList<>();
+    summary.get("variants").forEach(v -> tags.add(v.get("tag").asText()));
+    assertThat(tags).containsExactly("lora-da", "lora-one");
+    JsonNode da = Manifest.json().readTree(out.resolve("lora-da/report.json").toFile());
+    assertThat(da.get("variant").asText()).contains("paper").contains("N = 5000");
+    assertThat(da.get("modules").get(0).get("omegaBottomEigenvalues")).hasSize(3);
+    assertThat(out.resolve("lora-da/residual")).doesNotExist();
+    assertThat(out.resolve("lora-one/residual")).doesNotExist();
+    LoraAdapter adapter = AdapterDirectory.read(out.resolve("lora-da/adapter"));
+    assertThat(adapter.modules()).hasSize(10);
+    LoraDa.Options o = new LoraDa.Options();
+    o.n = 5000;
+    for (String m : adapter.modules().keySet()) {
+      DenseMatrix expected = loraDaFromStore(m, o, 3, 2.0).factors.delta();
+      DenseMatrix got = adapter.delta(m);
+      assertThat(Matrices.relativeFrobeniusDiff(got, expected)).as(m).isLessThan(1e-6);
+      assertThat(got.frobeniusNorm()).isGreaterThan(0);
+    }
+    LoraAdapter one = AdapterDirectory.read(out.resolve("lora-one/adapter"));
+    for (String m : one.modules().keySet()) {
+      assertThat(one.factors(m).b().frobeniusNorm()).as(m).isGreaterThan(0);
+    }
+
+    // The no-variance, raw-gradient ablation is reported as such.
+    Path abl = dir.resolve("init-da-ablation");
+    assertThat(cli("init", "--set", "stats=" + store, "--set", "base=" + base, "--set", "out=" + abl,
+        "--set", "methods=lora-da", "--set", "r=2", "--set", "lora-da-n=5000", "--set", "lora-da-variance-weight=0",
+        "--set", "lora-da-displacement=gradient")).as(errText()).isZero();
+    JsonNode ar = Manifest.json().readTree(abl.resolve("lora-da/report.json").toFile());
+    assertThat(ar.get("variant").asText()).contains("ablation").contains("no variance term")
+        .contains("raw-gradient displacement");
+  }
+
+  /** A copy of the store to damage. */
+  private static Path copyStore(String name) throws Exception {
+    Path copy = dir.resolve(name);
+    try (var files = Files.walk(store)) {
+      for (Path p : files.toList()) {
+        Path target = copy.resolve(store.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+    return copy;
+  }
+
+  private void assertFailsOn(Path stats, String expected, String... args) {
+    Path out = dir.resolve("failed-" + Math.abs((stats + String.join(" ", args)).hashCode()));
+    List<String> all = new ArrayList<>(List.of("init", "--set", "stats=" + stats, "--set", "out=" + out));
+    all.addAll(List.of(args));
+    assertThat(cli(all.toArray(new String[0]))).as(errText()).isNotZero();
+    assertThat(errText()).contains(expected);
+    assertThat(out).as("no output after a failure").doesNotExist();
+  }
+
+  @Test
+  void loraDaWithoutGradientStatistics() throws Exception {
+    Path copy = copyStore("stats-no-grad");
+    ObjectNode index = (ObjectNode) Manifest.json().readTree(copy.resolve("store.json").toFile());
+    // Gradients were captured for every module but q_proj of layer 0.
+    com.fasterxml.jackson.databind.node.ArrayNode kept = Manifest.json().createArrayNode();
+    for (JsonNode n : index.get("modules")) {
+      if (!n.get("module").asText().equals("model.layers.0.self_attn.q_proj")) {
+        kept.add(n);
+      }
+    }
+    index.set("modules", kept);
+    Files.write(copy.resolve("store.json"), Manifest.json().writeValueAsBytes(index));
+    Path base = checkpoint("base-da1", Dtype.F32, shapes(2, HIDDEN), false);
+    assertFailsOn(copy, "Target module 'model.layers.0.self_attn.q_proj' has no gradient statistics for dataset "
+        + "'plus' in store " + copy, "--set", "base=" + base, "--set", "methods=lora-da", "--set", "lora-da-n=100",
+        "--set", "r=2", "--set", "target-modules=q_proj");
+    assertFailsOn(copy, "capture with --gradients", "--set", "base=" + base, "--set", "methods=lora-one",
+        "--set", "r=2", "--set", "target-modules=self_attn.q_proj");
+  }
+
+  @Test
+  void loraDaNonPositiveN() {
+    Path base = checkpoint("base-da2", Dtype.F32, shapes(2, HIDDEN), false);
+    assertFails("Option 'lora-da-n' is 0: N, the size of the fine-tuning set, must be ≥ 1", "--set", "base=" + base,
+        "--set", "methods=lora-da", "--set", "r=2");
+    assertFails("Option 'lora-da-n' is -5", "--set", "base=" + base, "--set", "methods=lora-da", "--set", "r=2",
+        "--set", "lora-da-n=-5");
+  }
+
+  @Test
+  void loraDaZeroOutputGradientWithoutDamping() throws Exception {
+    Path copy = copyStore("stats-zero-y");
+    String module = "model.layers.1.mlp.up_proj";
+    Path file = copy.resolve("modules/plus/" + module + ".safetensors");
+    SafetensorsWriter w = new SafetensorsWriter();
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      w.metadata(f.metadata());
+      double[] sq = f.readDoubles("grad_sq_sum");
+      sq[4] = 0;
+      w.addMatrix("grad_input_cross", Dtype.F64, f.readMatrix("grad_input_cross"));
+      w.add("grad_sq_sum", Dtype.F64, new long[] {sq.length}, sq);
+    }
+    w.write(file);
+    Path base = checkpoint("base-da3", Dtype.F32, shapes(2, HIDDEN), false);
+    assertFailsOn(copy, "LoRA-DA, module '" + module + "': output-gradient diagonal y[4] = 0.0 with "
+        + "lora-da-y-damping = 0; set lora-da-y-damping > 0", "--set", "base=" + base, "--set", "methods=lora-da",
+        "--set", "lora-da-n=100", "--set", "r=2", "--set", "lora-da-y-damping=0");
+    // With the default damping the same store works.
+    Path ok = dir.resolve("init-zero-y-damped");
+    assertThat(cli("init", "--set", "stats=" + copy, "--set", "base=" + base, "--set", "out=" + ok,
+        "--set", "methods=lora-da", "--set", "lora-da-n=100", "--set", "r=2")).as(errText()).isZero();
+  }
+
+  @Test
+  void loraDaStatisticsOfDifferentDatasetsMixed() throws Exception {
+    // A gradient file of D− copied over D+'s.
+    Path copy = copyStore("stats-mixed");
+    String module = "model.layers.0.self_attn.v_proj";
+    Files.copy(copy.resolve("modules/minus/" + module + ".safetensors"),
+        copy.resolve("modules/plus/" + module + ".safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Path base = checkpoint("base-da4", Dtype.F32, shapes(2, HIDDEN), false);
+    assertFailsOn(copy, "gradient statistics with dataset 'minus', but the store index lists this file as dataset "
+        + "'plus'", "--set", "base=" + base, "--set", "methods=lora-da", "--set", "lora-da-n=100", "--set", "r=2");
+    // An index whose gradient entry counts other tokens than the input statistics.
+    Path copy2 = copyStore("stats-mixed2");
+    ObjectNode index = (ObjectNode) Manifest.json().readTree(copy2.resolve("store.json").toFile());
+    for (JsonNode n : index.get("modules")) {
+      if (n.get("dataset").asText().equals("plus") && n.get("module").asText().equals(module)) {
+        ((ObjectNode) n).put("tokenCount", n.get("tokenCount").asLong() + 7);
+      }
+    }
+    Files.write(copy2.resolve("store.json"), Manifest.json().writeValueAsBytes(index));
+    assertFailsOn(copy2, "Statistics of module '" + module + "' do not come from the same tokens",
+        "--set", "base=" + base, "--set", "methods=lora-da", "--set", "lora-da-n=100", "--set", "r=2");
   }
 }
