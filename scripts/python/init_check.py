@@ -4,6 +4,10 @@
                                 BF16) and DIR/corpus (capture of datasets plus=random:1 and minus=random:2)
     init_check.py check DIR     after `stats` (DIR/stats) and `init` (DIR/init) ran: compares every variant with the
                                 references below, writes DIR/init_check.json, exits 1 when a check fails
+    init_check.py gradcheck DIR after `init` with methods lora-da,lora-one (DIR/init-grad, lora-da-n = LORA_DA_N,
+                                default damping): checks them against a numpy reference built from gradients captured
+                                here with autograd hooks, reports the LM loss before/after each init, writes
+                                DIR/init_gradcheck.json, exits 1 when a check fails
 
 Checks (tolerances in init_check.json):
 - residual + adapter loaded with transformers + PEFT give the base model's logits (every variant with a residual);
@@ -16,6 +20,10 @@ Checks (tolerances in init_check.json):
   convergence criterion (|cosine| >= tau = 0.99 per component);
 - SC-LoRA's s·B·A equals Q Qᵀ W with Q from numpy's eigh of ΔCov built from module outputs captured directly with
   forward hooks (per-sample sums over tokens), i.e. without our input-statistics identity.
+- gradcheck: LoRA-DA's s·B·A equals the transposed paper update (A_p B_p)ᵀ with Z_f, y, Ḡ, Δ, Ω and the bottom-r
+  eigenvectors computed in numpy (float64) from per-token inputs and output gradients of the LM loss; LoRA-One's
+  s·B·A equals (s/γ) times the rank-r truncated SVD of −Ḡ; both load in PEFT; LoRA-One (small step) lowers the mean
+  LM loss of the statistics samples, LoRA-DA's loss is reported.
 """
 
 import glob
@@ -40,6 +48,8 @@ SAMPLES = 24
 MAX_TOKENS = 32
 R = 8
 ALPHA = 16.0
+LORA_DA_N = 1000
+DAMPING = 1e-3  # the init job's default lora-da-z-damping and lora-da-y-damping
 
 
 def shaped_tiny_llama(dtype=torch.float32):
@@ -57,7 +67,7 @@ def fixture(d):
     model.save_pretrained(os.path.join(d, "base"), safe_serialization=True, max_shard_size="200KB")
     shaped_tiny_llama(torch.bfloat16).save_pretrained(os.path.join(d, "base-bf16"), safe_serialization=True)
     args = ["--model", os.path.join(d, "base"), "--samples", str(SAMPLES), "--max-tokens", str(MAX_TOKENS),
-            "--out", os.path.join(d, "corpus")]
+            "--out", os.path.join(d, "corpus"), "--gradients"]
     for name, src in DATASETS.items():
         args += ["--dataset", f"{name}={src}"]
     capture_hf.main(args)
@@ -123,9 +133,10 @@ class Checks:
         self.rows = []
 
     def add(self, name, value, tol, kind="max"):
-        ok = bool(value <= tol) if kind == "max" else bool(value >= tol)
-        self.rows.append({"check": name, "value": value, "tolerance": tol, "kind": kind, "ok": ok})
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {value:.3e} ({'<=' if kind == 'max' else '>='} {tol:g})")
+        ok = {"max": value <= tol, "min": value >= tol, "below": value < tol}[kind]
+        self.rows.append({"check": name, "value": value, "tolerance": tol, "kind": kind, "ok": bool(ok)})
+        op = {"max": "<=", "min": ">=", "below": "<"}[kind]
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {value:.3e} ({op} {tol:g})")
 
 
 def check(d):
@@ -303,11 +314,109 @@ def check(d):
     return 1 if failed else 0
 
 
+def gradient_statistics(model, ss, targets):
+    """Per module: Σ x xᵀ, Σ g∘g, Σ g xᵀ over tokens (float64) and token/sample counts, with g the gradient of each
+    sample's mean-token LM loss w.r.t. the module output (the capture's definition), from autograd hooks here."""
+    mods = dict(model.named_modules())
+    acc = {m: None for m in targets}
+    xs, gs = {}, {}
+    handles = []
+    for m in targets:
+        def pre(name):
+            return lambda mod, args: xs.__setitem__(name, args[0][0].detach().double().numpy())
+
+        def post(name):
+            def hook(mod, args, out):
+                out.register_hook(lambda g: gs.__setitem__(name, g[0].detach().double().numpy()))
+            return hook
+        handles.append(mods[m].register_forward_pre_hook(pre(m)))
+        handles.append(mods[m].register_forward_hook(post(m)))
+    tokens = 0
+    for s in ss:
+        model.zero_grad(set_to_none=True)
+        ids = torch.tensor([s])
+        model(input_ids=ids, labels=ids).loss.backward()
+        tokens += len(s)
+        for m in targets:
+            x, g = xs[m], gs[m]
+            z, y, c = x.T @ x, (g * g).sum(0), g.T @ x
+            if acc[m] is None:
+                acc[m] = [z, y, c]
+            else:
+                acc[m][0] += z
+                acc[m][1] += y
+                acc[m][2] += c
+    for h in handles:
+        h.remove()
+    model.zero_grad(set_to_none=True)
+    return acc, tokens, len(ss)
+
+
+def mean_loss(model, ss):
+    with torch.no_grad():
+        return float(np.mean([float(model(input_ids=torch.tensor([s]), labels=torch.tensor([s])).loss) for s in ss]))
+
+
+def gradcheck(d):
+    from peft import PeftModel
+    checks = Checks()
+    init = os.path.join(d, "init-grad")
+    base = load_base(d)
+    vocab = base.config.vocab_size
+    ss = samples("plus", vocab)
+    ours = {v: adapter_products(os.path.join(init, v, "adapter")) for v in ("lora-da", "lora-one")}
+    targets = sorted(ours["lora-da"].keys())
+    acc, tokens, n_samples = gradient_statistics(base, ss, targets)
+    one_report = json.load(open(os.path.join(init, "lora-one", "report.json")))
+    gamma = float(one_report["modules"][0]["gamma"])
+    scaling = ALPHA / R
+    worst_da = worst_one = 0.0
+    for m in targets:
+        z_sum, y_sum, cross = acc[m]
+        z = z_sum / tokens
+        z = z + DAMPING * np.trace(z) / z.shape[0] * np.eye(z.shape[0])
+        y = y_sum / tokens
+        y = y + DAMPING * y.mean()
+        gbar = cross / n_samples  # out×in
+        delta = -np.linalg.solve(z, gbar.T / y[None, :])  # in×out
+        omega = np.sum(1.0 / y) * np.linalg.inv(z) / LORA_DA_N - delta @ delta.T
+        vals, vecs = np.linalg.eigh((omega + omega.T) / 2)
+        ap = vecs[:, :R]
+        bp = ap.T @ delta
+        worst_da = max(worst_da, rel(ours["lora-da"][m][0], (ap @ bp).T))
+        u, sv, vt = np.linalg.svd(-gbar, full_matrices=False)
+        trunc = (u[:, :R] * sv[:R]) @ vt[:R] * scaling / gamma
+        worst_one = max(worst_one, rel(ours["lora-one"][m][0], trunc))
+        if os.environ.get("INIT_CHECK_DEBUG"):
+            print(m, rel(ours["lora-da"][m][0], (ap @ bp).T), vals[R - 2:R + 2])
+    checks.add("lora-da: s·B·A vs (A_p B_p)ᵀ from numpy K-FAC/Ω/eigh on autograd-hooked gradients (max rel)",
+               worst_da, 2e-7)  # F32 adapter storage
+    checks.add("lora-one: s·B·A vs (s/γ)·SVD_r(−Ḡ) from autograd-hooked gradients (max rel)", worst_one, 2e-7)
+    losses = {"base": mean_loss(base, ss)}
+    for v in ("lora-da", "lora-one"):
+        pm = PeftModel.from_pretrained(load_base(d), os.path.join(init, v, "adapter"))
+        pm.eval()
+        n_lora = sum(1 for n, _ in pm.named_modules() if n.endswith("lora_A"))
+        checks.add(f"{v}: LoRA layers loaded", float(n_lora), float(len(targets)), kind="min")
+        losses[v] = mean_loss(pm, ss)
+    print("init_check: mean LM loss on the statistics samples: " + ", ".join(
+        f"{k} {v:.6f}" for k, v in losses.items()))
+    checks.add("lora-one: LM loss after init minus before (first-order step must lower it)",
+               losses["lora-one"] - losses["base"], 0.0, kind="below")
+    json.dump({"checks": checks.rows, "losses": losses, "gamma": gamma, "N": LORA_DA_N},
+              open(os.path.join(d, "init_gradcheck.json"), "w"), indent=1)
+    failed = [c for c in checks.rows if not c["ok"]]
+    print(f"init_check: {len(checks.rows)} checks, {len(failed)} failed")
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("fixture", "check"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("fixture", "check", "gradcheck"):
         print(__doc__)
         sys.exit(2)
     if sys.argv[1] == "fixture":
         fixture(sys.argv[2])
+    elif sys.argv[1] == "gradcheck":
+        sys.exit(gradcheck(sys.argv[2]))
     else:
         sys.exit(check(sys.argv[2]))

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The init job against HF PEFT on the tiny Llama, end to end: capture (Python hook) → stats → init (every method) →
  * {@code scripts/python/init_check.py}, which loads residual + adapter with transformers + PEFT and compares logits,
  * PiSSA/CorDA/EVA with PEFT's own initialisations and SC-LoRA with numpy (see the script for the checks and
- * tolerances). A BF16 base gives BF16 residuals that round-trip to the base within BF16 rounding.
+ * tolerances); the capture has gradients, so LoRA-DA and LoRA-One are checked against numpy references built from
+ * autograd-hooked gradients, with the LM loss before and after each init. A BF16 base gives BF16 residuals that round-trip to the base within BF16 rounding.
  */
 class InitInteropTest {
   @TempDir Path dir;
@@ -94,6 +95,20 @@ class InitInteropTest {
     }
     assertThat(out).contains("pissa: s·B·A vs PEFT").contains("corda-kpa: s·B·A vs PEFT's CorDA code run in float64")
         .contains("eva: min |cosine| per component vs PEFT EVA").contains("sc-lora-beta-0.9: logits");
+
+    // LoRA-DA and LoRA-One from the gradient statistics of the same capture (init_check.py gradcheck).
+    assertThat(cli(err, "init", "--set", "stats=" + dir.resolve("stats"), "--set", "base=" + dir.resolve("base"),
+        "--set", "out=" + dir.resolve("init-grad"), "--set", modules, "--set", "methods=lora-da,lora-one",
+        "--set", "r=8", "--set", "lora-alpha=16", "--set", "lora-da-n=1000", "--set", "lora-one-gamma=64"))
+        .as(err.toString(StandardCharsets.UTF_8)).isZero();
+    String grad = script("gradcheck", dir.toString());
+    assertThat(grad).contains("init_check: 5 checks, 0 failed").contains("mean LM loss on the statistics samples");
+    JsonNode gr = Manifest.json().readTree(dir.resolve("init_gradcheck.json").toFile());
+    assertThat(gr.get("checks")).hasSize(5);
+    for (JsonNode c : gr.get("checks")) {
+      assertThat(c.get("ok").asBoolean()).as(c.toString()).isTrue();
+    }
+    assertThat(gr.get("losses").get("lora-one").asDouble()).isLessThan(gr.get("losses").get("base").asDouble());
 
     // BF16 base: residuals are BF16 and W_res + s·B·A = W within BF16 rounding of W_res.
     assertThat(cli(err, "init", "--set", "stats=" + dir.resolve("stats"), "--set", "base=" + dir.resolve("base-bf16"),
