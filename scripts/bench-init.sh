@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# SC-LoRA per-module eigensolve benchmark (docs/benchmarks.md): scripts/bench-init.sh [d] [r] [samples]
+# Per-module init solve benchmarks (docs/benchmarks.md):
+#   scripts/bench-init.sh [d] [r] [samples]           SC-LoRA: top-r of ΔCov, full vs range vs Lanczos vs auto
+#   scripts/bench-init.sh lora-da [d] [r] [tokens]    LoRA-DA: bottom-r of Ω, same comparison
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAVA_OPTS="${JAVA_OPTS:--Xmx8g}" exec "$ROOT/scripts/loraspace-java" io.loraspace.jobs.bench.InitBenchmark "$@"
+CLASS=io.loraspace.jobs.bench.InitBenchmark
+if [ "${1:-}" = "lora-da" ]; then
+  CLASS=io.loraspace.jobs.bench.LoraDaBenchmark
+  shift
+fi
+JAVA_OPTS="${JAVA_OPTS:--Xmx8g}" exec "$ROOT/scripts/loraspace-java" "$CLASS" "$@"
