@@ -87,6 +87,10 @@ public final class DemoJob implements Job {
     InitPipeline.Settings init = new InitPipeline.Settings();
     init.stats = new Path(ctx.staging(), "stats").toString();
     init.base = baseDir.toString();
+    // Adapters name the base where it will be after the commit, not the staging path.
+    Path finalBase = new Path(ctx.output(), "base");
+    String scheme = finalBase.toUri().getScheme();
+    init.baseModelName = scheme == null || scheme.equals("file") ? finalBase.toUri().getPath() : finalBase.toString();
     init.r = o.getInt("r");
     init.loraAlpha = o.getInt("r");
     init.betas = o.getDoubleList("betas");
