@@ -11,6 +11,9 @@ import io.loraspace.jobs.cli.Options;
 import io.loraspace.jobs.jobs.DemoJob;
 import io.loraspace.jobs.jobs.DoctorJob;
 import io.loraspace.jobs.jobs.InitJob;
+import io.loraspace.jobs.jobs.ReconstructJob;
+import io.loraspace.jobs.jobs.RecycleJob;
+import io.loraspace.jobs.jobs.SyntheticAdaptersJob;
 import io.loraspace.jobs.jobs.StatsJob;
 import io.loraspace.jobs.jobs.SyntheticCorpusJob;
 import java.io.PrintStream;
@@ -34,7 +37,7 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new DoctorJob()));
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new DoctorJob()));
   }
 
   public static void main(String[] args) {

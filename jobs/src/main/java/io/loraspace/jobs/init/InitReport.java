@@ -9,19 +9,19 @@ import java.util.Locale;
  * The init job's HTML report: a table of variants, the SC-LoRA β trade-off (output energy of D+ kept inside the
  * adapter's subspace against that of D−) and per-module spectra, as inline SVG (no scripts, no network).
  */
-final class InitReport {
+public final class InitReport {
   private InitReport() {}
 
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
       "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-  static final class Series {
+  public static final class Series {
     final String name;
     final double[] x;
     final double[] y;
     final boolean line;
 
-    Series(String name, double[] x, double[] y, boolean line) {
+    public Series(String name, double[] x, double[] y, boolean line) {
       this.name = name;
       this.x = x;
       this.y = y;
@@ -29,11 +29,11 @@ final class InitReport {
     }
   }
 
-  static String esc(String s) {
+  public static String esc(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
 
-  static String fmt(double v) {
+  public static String fmt(double v) {
     if (v == 0) {
       return "0";
     }
@@ -42,7 +42,7 @@ final class InitReport {
   }
 
   /** An SVG scatter/line plot; {@code logY} plots log10 of positive values (others are dropped). */
-  static String plot(String title, String xLabel, String yLabel, List<Series> series, boolean logY) {
+  public static String plot(String title, String xLabel, String yLabel, List<Series> series, boolean logY) {
     int w = 560;
     int h = 340;
     int l = 70;
@@ -141,7 +141,7 @@ final class InitReport {
     return out;
   }
 
-  static double[] indices(int n) {
+  public static double[] indices(int n) {
     double[] x = new double[n];
     for (int i = 0; i < n; i++) {
       x[i] = i + 1;

@@ -9,16 +9,16 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /** Local java.nio paths for Hadoop paths: files on the local file system as they are, others copied. */
-final class LocalFiles {
+public final class LocalFiles {
   private LocalFiles() {}
 
-  static boolean isLocal(Path p) {
+  public static boolean isLocal(Path p) {
     String scheme = p.toUri().getScheme();
     return scheme == null || scheme.equals("file");
   }
 
   /** {@code p} itself when local, else a copy in {@code tmp} (the caller deletes tmp). */
-  static java.nio.file.Path materialize(Configuration conf, Path p, java.nio.file.Path tmp) throws IOException {
+  public static java.nio.file.Path materialize(Configuration conf, Path p, java.nio.file.Path tmp) throws IOException {
     if (isLocal(p)) {
       return java.nio.file.Path.of(p.toUri().getPath());
     }

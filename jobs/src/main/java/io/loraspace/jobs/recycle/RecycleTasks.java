@@ -1,0 +1,263 @@
+package io.loraspace.jobs.recycle;
+
+import io.loraspace.common.io.Dtype;
+import io.loraspace.common.io.peft.AdapterDirectory;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
+import io.loraspace.common.io.safetensors.SafetensorsWriter;
+import io.loraspace.common.io.store.StatsStore;
+import io.loraspace.common.linalg.DenseMatrix;
+import io.loraspace.common.linalg.Matrices;
+import io.loraspace.common.linalg.PartialSymmetricEigen;
+import io.loraspace.common.recycle.AdapterPca;
+import io.loraspace.jobs.init.LocalFiles;
+import io.loraspace.jobs.spark.HadoopConf;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Spark tasks of the recycle job: one per module (PCA, loadings), one per (module, factor, fold group) (LOO). */
+final class RecycleTasks {
+  private static final Logger LOG = LoggerFactory.getLogger(RecycleTasks.class);
+  static final char[] FACTORS = {'A', 'B'};
+
+  private RecycleTasks() {}
+
+  /** Stage 1 input: one module and the adapters that have it (in collection order). */
+  static final class ModuleTask implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String module;
+    int in;
+    int out;
+    List<Integer> adapterIndex = new ArrayList<>();
+    List<String> adapterDir = new ArrayList<>();
+    List<Integer> ranks = new ArrayList<>();
+    List<Double> scalings = new ArrayList<>();
+    AdapterPca.Options pca;
+    String staging;
+    boolean writeWork;
+  }
+
+  /** Stage 1 output for one factor. */
+  static final class FactorResult implements Serializable {
+    private static final long serialVersionUID = 1L;
+    char factor;
+    int dim;
+    long vectors;
+    int principal;
+    int size;
+    double[] eigenvalues;
+    double[] ratios;
+    double[] spectrum;
+    double total;
+    /** Per adapter of the task: in-sample relative reconstruction error. */
+    double[] inSample;
+    /** Per adapter: loadings (size × r_i), row-major. */
+    List<double[]> loadings = new ArrayList<>();
+  }
+
+  static final class ModuleResult implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String module;
+    List<Integer> adapterIndex;
+    List<Integer> ranks;
+    FactorResult[] factors = new FactorResult[2];
+    double seconds;
+    String workFile;
+  }
+
+  /** Reads one factor's vectors of every adapter of the task: A rows or s·B columns, as d × r_i blocks. */
+  static List<DenseMatrix> vectors(HadoopConf conf, ModuleTask t, char factor) throws IOException {
+    List<DenseMatrix> out = new ArrayList<>();
+    for (int i = 0; i < t.adapterDir.size(); i++) {
+      Path weights = new Path(t.adapterDir.get(i), AdapterDirectory.WEIGHTS);
+      FileSystem fs = weights.getFileSystem(conf.get());
+      try (RemoteSafetensors f = RemoteSafetensors.open(fs, weights)) {
+        DenseMatrix m = f.readMatrix(AdapterDirectory.key(t.module, factor));
+        if (factor == 'A') {
+          out.add(m.transpose());
+        } else {
+          Matrices.scale(t.scalings.get(i), m);
+          out.add(m);
+        }
+      }
+    }
+    return out;
+  }
+
+  static ModuleResult runModule(HadoopConf conf, ModuleTask t) throws IOException {
+    long t0 = System.nanoTime();
+    ModuleResult res = new ModuleResult();
+    res.module = t.module;
+    res.adapterIndex = t.adapterIndex;
+    res.ranks = t.ranks;
+    SafetensorsWriter basis = new SafetensorsWriter().metadata("format", "pt").metadata("module", t.module)
+        .metadata("adapters", Integer.toString(t.adapterDir.size()))
+        .metadata("center", Boolean.toString(t.pca.center));
+    SafetensorsWriter work = new SafetensorsWriter();
+    for (int fi = 0; fi < 2; fi++) {
+      char factor = FACTORS[fi];
+      List<DenseMatrix> vs = vectors(conf, t, factor);
+      int d = factor == 'A' ? t.in : t.out;
+      AdapterPca.Totals tot = new AdapterPca.Totals(d);
+      for (DenseMatrix v : vs) {
+        tot.add(v);
+      }
+      AdapterPca.Basis b = AdapterPca.fit(tot, t.pca, "module '" + t.module + "' lora_" + factor);
+      FactorResult fr = new FactorResult();
+      fr.factor = factor;
+      fr.dim = d;
+      fr.vectors = tot.count;
+      fr.principal = b.principal;
+      fr.size = b.size();
+      fr.eigenvalues = b.eigenvalues;
+      fr.ratios = b.ratios();
+      fr.spectrum = b.spectrum;
+      fr.total = b.total;
+      fr.inSample = new double[vs.size()];
+      for (int i = 0; i < vs.size(); i++) {
+        fr.inSample[i] = b.relativeError(vs.get(i));
+        fr.loadings.add(b.loadings(vs.get(i)).toRowMajor());
+      }
+      res.factors[fi] = fr;
+      String p = factor + ".";
+      basis.addMatrix(p + "components", Dtype.F64, b.components.transpose());
+      basis.add(p + "mean", Dtype.F64, new long[] {d}, b.mean);
+      double[] ev = new double[b.eigenvalues.length];
+      for (int k = 0; k < ev.length; k++) {
+        ev[k] = b.eigenvalues[k] / Math.max(1, tot.count - (t.pca.center ? 1 : 0));
+      }
+      basis.add(p + "explained_variance", Dtype.F64, new long[] {ev.length}, ev);
+      basis.add(p + "explained_variance_ratio", Dtype.F64, new long[] {ev.length}, fr.ratios);
+      basis.metadata(p + "principal_components", Integer.toString(b.principal));
+      basis.metadata(p + "pseudo_components", Integer.toString(b.size() - b.principal));
+      basis.metadata(p + "vectors", Long.toString(tot.count));
+      if (t.writeWork) {
+        int n = (int) tot.count;
+        DenseMatrix stacked = DenseMatrix.zeros(d, n);
+        int c = 0;
+        for (DenseMatrix v : vs) {
+          System.arraycopy(v.data(), 0, stacked.data(), c * d, v.data().length);
+          c += v.cols();
+        }
+        work.addMatrix(p + "gram", Dtype.F64, tot.gram);
+        work.add(p + "sum", Dtype.F64, new long[] {d}, tot.sum);
+        work.addMatrix(p + "vectors_t", Dtype.F64, stacked.transpose());
+        work.addMatrix(p + "components_t", Dtype.F64, b.components.columns(0, b.principal).transpose());
+      }
+    }
+    FileSystem fs = new Path(t.staging).getFileSystem(conf.get());
+    try (OutputStream os = fs.create(new Path(t.staging, "basis/" + StatsStore.fileSafe(t.module)
+        + ".safetensors"), true)) {
+      basis.writeTo(os);
+    }
+    if (t.writeWork) {
+      Path wp = new Path(t.staging, "_work/" + StatsStore.fileSafe(t.module) + ".safetensors");
+      try (OutputStream os = fs.create(wp, true)) {
+        work.writeTo(os);
+      }
+      res.workFile = wp.toString();
+    }
+    res.seconds = (System.nanoTime() - t0) / 1e9;
+    LOG.info("recycle: PCA of {} over {} adapters in {} s", t.module, t.adapterDir.size(),
+        String.format("%.2f", res.seconds));
+    return res;
+  }
+
+  /** Stage 2 input: leave-one-out folds [from, to) of one (module, factor). */
+  static final class FoldTask implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String module;
+    char factor;
+    String workFile;
+    int principal;
+    boolean center;
+    List<Integer> adapterIndex;
+    List<Integer> ranks;
+    int from;
+    int to;
+    /** Folds (positions in adapterIndex) also recomputed exactly, for verification and the naive timing. */
+    List<Integer> verify = new ArrayList<>();
+  }
+
+  /** One fold's outcome. */
+  static final class FoldResult implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String module;
+    char factor;
+    int adapter;
+    double heldOut;
+    double seconds;
+    /** When verified: exact recomputation's held-out error, max principal-angle sine, seconds; else NaN. */
+    double exactHeldOut = Double.NaN;
+    double sinAngle = Double.NaN;
+    double exactSeconds = Double.NaN;
+  }
+
+  static List<FoldResult> runFolds(HadoopConf conf, FoldTask t) throws IOException {
+    java.nio.file.Path tmp = Files.createTempDirectory("loraspace-loo-");
+    try {
+      java.nio.file.Path local = LocalFiles.materialize(conf.get(), new Path(t.workFile), tmp);
+      List<FoldResult> out = new ArrayList<>();
+      try (SafetensorsFile f = SafetensorsFile.open(local)) {
+        String p = t.factor + ".";
+        AdapterPca.Totals tot = new AdapterPca.Totals(f.readDoubles(p + "sum").length);
+        DenseMatrix gram = f.readMatrix(p + "gram");
+        System.arraycopy(gram.data(), 0, tot.gram.data(), 0, gram.data().length);
+        double[] sum = f.readDoubles(p + "sum");
+        System.arraycopy(sum, 0, tot.sum, 0, sum.length);
+        DenseMatrix stacked = f.readMatrix(p + "vectors_t").transpose();
+        tot.count = stacked.cols();
+        DenseMatrix warm = f.readMatrix(p + "components_t").transpose();
+        int d = tot.dim();
+        int[] offset = new int[t.ranks.size() + 1];
+        for (int i = 0; i < t.ranks.size(); i++) {
+          offset[i + 1] = offset[i] + t.ranks.get(i);
+        }
+        PartialSymmetricEigen.Options opts = PartialSymmetricEigen.Options.defaults();
+        for (int i = t.from; i < t.to; i++) {
+          DenseMatrix mine = stacked.columns(offset[i], offset[i + 1]);
+          long f0 = System.nanoTime();
+          AdapterPca.Basis b = AdapterPca.fold(tot, mine, t.principal, t.center, warm, opts);
+          FoldResult r = new FoldResult();
+          r.module = t.module;
+          r.factor = t.factor;
+          r.adapter = t.adapterIndex.get(i);
+          r.heldOut = b.relativeError(mine);
+          r.seconds = (System.nanoTime() - f0) / 1e9;
+          if (t.verify.contains(i)) {
+            long e0 = System.nanoTime();
+            AdapterPca.Totals rest = new AdapterPca.Totals(d);
+            if (offset[i] > 0) {
+              rest.add(stacked.columns(0, offset[i]));
+            }
+            if (offset[i + 1] < stacked.cols()) {
+              rest.add(stacked.columns(offset[i + 1], stacked.cols()));
+            }
+            AdapterPca.Options o = new AdapterPca.Options();
+            o.components = t.principal;
+            o.center = t.center;
+            AdapterPca.Basis exact = AdapterPca.fit(rest, o, t.module);
+            r.exactSeconds = (System.nanoTime() - e0) / 1e9;
+            r.exactHeldOut = exact.relativeError(mine);
+            r.sinAngle = io.loraspace.common.linalg.Subspaces.maxSinPrincipalAngle(exact.components, b.components);
+          }
+          out.add(r);
+        }
+      }
+      return out;
+    } finally {
+      try (var s = Files.walk(tmp)) {
+        for (java.nio.file.Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(x);
+        }
+      }
+    }
+  }
+}
