@@ -112,7 +112,7 @@ public final class Reconstruct {
     report.put("maxDeltaWError", worst);
     FileSystem ofs = outDir.getFileSystem(conf);
     AdapterConfig written = ac.copy();
-    written.setInitLoraWeights("true");
+    written.setInitLoraWeights(null); // true: the factors are in the file
     try (OutputStream os = ofs.create(new Path(outDir, AdapterDirectory.CONFIG), true)) {
       os.write(written.toJson());
     }
