@@ -157,6 +157,34 @@ class AdapterPcaTest {
   }
 
   @Test
+  void leaveOneOutInTheEigenbasisEqualsRecomputationOnEveryFold() {
+    SyntheticAdapters.Spec s = spec(12);
+    for (boolean center : new boolean[] {true, false}) {
+      for (char factor : new char[] {'A', 'B'}) {
+        String module = s.modules().get(0);
+        List<DenseMatrix> vs = vectors(s, module, factor);
+        AdapterPca.Options o = new AdapterPca.Options();
+        o.components = 5;
+        o.center = center;
+        AdapterPca.Eigenbasis e = AdapterPca.eigenbasis(totals(vs, -1), center);
+        for (int i = 0; i < vs.size(); i++) {
+          AdapterPca.Basis exact = AdapterPca.fit(totals(vs, i), o, module);
+          AdapterPca.Fold fold = AdapterPca.foldInEigenbasis(e, vs.get(i), 5,
+              PartialSymmetricEigen.Options.defaults(), true);
+          assertThat(maxSinPrincipalAngle(fold.components, exact.components)).as("fold " + i).isLessThan(1e-6);
+          double e1 = exact.relativeError(vs.get(i));
+          assertThat(Math.abs(e1 - fold.heldOutError)).as("fold " + i + " center " + center)
+              .isLessThanOrEqualTo(1e-8 * e1);
+          for (int k = 0; k < 5; k++) {
+            assertThat(fold.eigenvalues[k]).isCloseTo(exact.eigenvalues[k],
+                org.assertj.core.data.Offset.offset(1e-9 * exact.eigenvalues[0]));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void pseudoComponentsAreOrthonormalAndUncentredModeSubtractsNothing() {
     SyntheticAdapters.Spec s = spec(10);
     List<DenseMatrix> vs = vectors(s, s.modules().get(2), 'B');

@@ -146,10 +146,12 @@ final class RecycleTasks {
           System.arraycopy(v.data(), 0, stacked.data(), c * d, v.data().length);
           c += v.cols();
         }
-        work.addMatrix(p + "gram", Dtype.F64, tot.gram);
+        AdapterPca.Eigenbasis e = AdapterPca.eigenbasis(tot, t.pca.center);
+        work.addMatrix(p + "q", Dtype.F64, e.q);
+        work.add(p + "values", Dtype.F64, new long[] {d}, e.values);
         work.add(p + "sum", Dtype.F64, new long[] {d}, tot.sum);
+        work.metadata(p + "count", Long.toString(tot.count));
         work.addMatrix(p + "vectors_t", Dtype.F64, stacked.transpose());
-        work.addMatrix(p + "components_t", Dtype.F64, b.components.columns(0, b.principal).transpose());
       }
     }
     FileSystem fs = new Path(t.staging).getFileSystem(conf.get());
@@ -207,31 +209,28 @@ final class RecycleTasks {
       List<FoldResult> out = new ArrayList<>();
       try (SafetensorsFile f = SafetensorsFile.open(local)) {
         String p = t.factor + ".";
-        AdapterPca.Totals tot = new AdapterPca.Totals(f.readDoubles(p + "sum").length);
-        DenseMatrix gram = f.readMatrix(p + "gram");
-        System.arraycopy(gram.data(), 0, tot.gram.data(), 0, gram.data().length);
-        double[] sum = f.readDoubles(p + "sum");
-        System.arraycopy(sum, 0, tot.sum, 0, sum.length);
+        AdapterPca.Eigenbasis e = new AdapterPca.Eigenbasis(f.readMatrix(p + "q"), f.readDoubles(p + "values"),
+            f.readDoubles(p + "sum"), Long.parseLong(f.metadata().get(p + "count")), t.center);
         DenseMatrix stacked = f.readMatrix(p + "vectors_t").transpose();
-        tot.count = stacked.cols();
-        DenseMatrix warm = f.readMatrix(p + "components_t").transpose();
-        int d = tot.dim();
+        int d = e.q.rows();
         int[] offset = new int[t.ranks.size() + 1];
         for (int i = 0; i < t.ranks.size(); i++) {
           offset[i + 1] = offset[i] + t.ranks.get(i);
         }
         PartialSymmetricEigen.Options opts = PartialSymmetricEigen.Options.defaults();
+        long t0 = System.nanoTime();
         for (int i = t.from; i < t.to; i++) {
           DenseMatrix mine = stacked.columns(offset[i], offset[i + 1]);
           long f0 = System.nanoTime();
-          AdapterPca.Basis b = AdapterPca.fold(tot, mine, t.principal, t.center, warm, opts);
+          boolean verify = t.verify.contains(i);
+          AdapterPca.Fold b = AdapterPca.foldInEigenbasis(e, mine, t.principal, opts, verify);
           FoldResult r = new FoldResult();
           r.module = t.module;
           r.factor = t.factor;
           r.adapter = t.adapterIndex.get(i);
-          r.heldOut = b.relativeError(mine);
+          r.heldOut = b.heldOutError;
           r.seconds = (System.nanoTime() - f0) / 1e9;
-          if (t.verify.contains(i)) {
+          if (verify) {
             long e0 = System.nanoTime();
             AdapterPca.Totals rest = new AdapterPca.Totals(d);
             if (offset[i] > 0) {
@@ -250,6 +249,9 @@ final class RecycleTasks {
           }
           out.add(r);
         }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        LOG.info("recycle: leave-one-out {} lora_{} folds {}..{} (d = {}) in {} s ({} folds/s)", t.module, t.factor,
+            t.from, t.to - 1, d, String.format("%.1f", secs), String.format("%.2f", (t.to - t.from) / secs));
       }
       return out;
     } finally {
