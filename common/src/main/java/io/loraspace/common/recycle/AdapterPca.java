@@ -178,6 +178,14 @@ public final class AdapterPca {
 
   /** Fits the basis from totals: the full spectrum by {@code dsyevr} (threshold mode) or the top K. */
   public static Basis fit(Totals t, Options o, String what) {
+    return fit(t, o, what, null);
+  }
+
+  /**
+   * Like {@link #fit(Totals, Options, String)}, taking the components from {@code e} (the full eigendecomposition of
+   * the same totals, as leave-one-out needs it anyway) instead of solving again; e may be null.
+   */
+  public static Basis fit(Totals t, Options o, String what, Eigenbasis e) {
     o.validate();
     int d = t.dim();
     long n = t.count;
@@ -189,19 +197,33 @@ public final class AdapterPca {
       throw new ArgumentException(what + ": K = " + o.components + " components requested but only " + maxK
           + " are defined (" + n + " vectors of dim " + d + (o.center ? ", centred" : "") + ")");
     }
-    DenseMatrix c = scatter(t, o.center);
-    double total = Matrices.trace(c);
+    if (e != null && e.center != o.center) {
+      throw new ArgumentException(what + ": eigenbasis and options disagree on centring");
+    }
+    DenseMatrix c = e == null ? scatter(t, o.center) : null;
+    double total = e == null ? Matrices.trace(c) : 0;
+    if (e != null) {
+      for (double x : e.values) {
+        total += x;
+      }
+    }
     int k;
     DenseMatrix v;
     double[] values;
     double[] spectrum = null;
-    if (o.components > 0) {
+    if (e != null && o.components > 0) {
+      k = o.components;
+      v = e.q.columns(0, k);
+      values = Arrays.copyOf(e.values, k);
+      spectrum = e.values;
+    } else if (o.components > 0) {
       SymmetricEigen.Result top = SymmetricEigen.top(c, o.components);
       k = o.components;
       v = top.vectors();
       values = top.values();
     } else {
-      SymmetricEigen.Result all = SymmetricEigen.full(c).descending();
+      SymmetricEigen.Result all = e != null ? new SymmetricEigen.Result(e.values, e.q)
+          : SymmetricEigen.full(c).descending();
       spectrum = all.values();
       double cum = 0;
       k = 0;

@@ -105,11 +105,20 @@ final class RecycleTasks {
       char factor = FACTORS[fi];
       List<DenseMatrix> vs = vectors(conf, t, factor);
       int d = factor == 'A' ? t.in : t.out;
-      AdapterPca.Totals tot = new AdapterPca.Totals(d);
+      int total = 0;
       for (DenseMatrix v : vs) {
-        tot.add(v);
+        total += v.cols();
       }
-      AdapterPca.Basis b = AdapterPca.fit(tot, t.pca, "module '" + t.module + "' lora_" + factor);
+      DenseMatrix stacked = DenseMatrix.zeros(d, total);
+      int col = 0;
+      for (DenseMatrix v : vs) {
+        System.arraycopy(v.data(), 0, stacked.data(), col * d, v.data().length);
+        col += v.cols();
+      }
+      AdapterPca.Totals tot = new AdapterPca.Totals(d);
+      tot.add(stacked); // one d × n product instead of n rank-r updates of the d×d Gram
+      AdapterPca.Eigenbasis e = t.writeWork && tot.count >= 2 ? AdapterPca.eigenbasis(tot, t.pca.center) : null;
+      AdapterPca.Basis b = AdapterPca.fit(tot, t.pca, "module '" + t.module + "' lora_" + factor, e);
       FactorResult fr = new FactorResult();
       fr.factor = factor;
       fr.dim = d;
@@ -138,15 +147,7 @@ final class RecycleTasks {
       basis.metadata(p + "principal_components", Integer.toString(b.principal));
       basis.metadata(p + "pseudo_components", Integer.toString(b.size() - b.principal));
       basis.metadata(p + "vectors", Long.toString(tot.count));
-      if (t.writeWork) {
-        int n = (int) tot.count;
-        DenseMatrix stacked = DenseMatrix.zeros(d, n);
-        int c = 0;
-        for (DenseMatrix v : vs) {
-          System.arraycopy(v.data(), 0, stacked.data(), c * d, v.data().length);
-          c += v.cols();
-        }
-        AdapterPca.Eigenbasis e = AdapterPca.eigenbasis(tot, t.pca.center);
+      if (e != null) {
         work.addMatrix(p + "q", Dtype.F64, e.q);
         work.add(p + "values", Dtype.F64, new long[] {d}, e.values);
         work.add(p + "sum", Dtype.F64, new long[] {d}, tot.sum);
