@@ -313,12 +313,17 @@ public final class AdapterPca {
     public final long count;
     public final boolean center;
 
+    /** Qᵀσ, the same for every fold (computed once). */
+    final double[] qtSum;
+
     public Eigenbasis(DenseMatrix q, double[] values, double[] sum, long count, boolean center) {
       this.q = q;
       this.values = values;
       this.sum = sum;
       this.count = count;
       this.center = center;
+      this.qtSum = center ? Matrices.multiply(q, true, DenseMatrix.wrap(sum.length, 1, sum), false).data()
+          : new double[sum.length];
     }
   }
 
@@ -326,6 +331,13 @@ public final class AdapterPca {
     SymmetricEigen.Result all = SymmetricEigen.full(scatter(t, center)).descending();
     return new Eigenbasis(all.vectors(), all.values(), t.sum.clone(), t.count, center);
   }
+
+  /**
+   * Lanczos options for folds: the warm start is nearly the answer, so a small block (K + 4) and three Krylov blocks
+   * per restart (restarting when needed) cost least; tolerance as the default.
+   */
+  public static final PartialSymmetricEigen.Options FOLD_SOLVER = new PartialSymmetricEigen.Options(1e-10, 200, 4, 3,
+      0x5EEDL);
 
   /** One leave-one-out fold computed in the eigenbasis. */
   public static final class Fold {
@@ -362,7 +374,7 @@ public final class AdapterPca {
     double[] s = new double[d];
     double[] si = new double[d];
     if (e.center) {
-      double[] sq = Matrices.multiply(e.q, true, DenseMatrix.wrap(d, 1, e.sum), false).data();
+      double[] sq = e.qtSum;
       for (int i = 0; i < d; i++) {
         s[i] = sq[i];
         double sub = 0;

@@ -169,8 +169,7 @@ class AdapterPcaTest {
         AdapterPca.Eigenbasis e = AdapterPca.eigenbasis(totals(vs, -1), center);
         for (int i = 0; i < vs.size(); i++) {
           AdapterPca.Basis exact = AdapterPca.fit(totals(vs, i), o, module);
-          AdapterPca.Fold fold = AdapterPca.foldInEigenbasis(e, vs.get(i), 5,
-              PartialSymmetricEigen.Options.defaults(), true);
+          AdapterPca.Fold fold = AdapterPca.foldInEigenbasis(e, vs.get(i), 5, AdapterPca.FOLD_SOLVER, true);
           assertThat(maxSinPrincipalAngle(fold.components, exact.components)).as("fold " + i).isLessThan(1e-6);
           double e1 = exact.relativeError(vs.get(i));
           assertThat(Math.abs(e1 - fold.heldOutError)).as("fold " + i + " center " + center)

@@ -218,7 +218,7 @@ final class RecycleTasks {
         for (int i = 0; i < t.ranks.size(); i++) {
           offset[i + 1] = offset[i] + t.ranks.get(i);
         }
-        PartialSymmetricEigen.Options opts = PartialSymmetricEigen.Options.defaults();
+        PartialSymmetricEigen.Options opts = AdapterPca.FOLD_SOLVER;
         long t0 = System.nanoTime();
         for (int i = t.from; i < t.to; i++) {
           DenseMatrix mine = stacked.columns(offset[i], offset[i + 1]);
