@@ -16,7 +16,7 @@ public final class ReconstructJob implements Job {
 
   @Override
   public String summary() {
-    return "Project an adapter (of the collection, or a new one zero-shot) onto a recycle basis; write it as PEFT";
+    return "project an adapter (of the collection, or a new one zero-shot) onto a recycle basis; write it as PEFT";
   }
 
   @Override

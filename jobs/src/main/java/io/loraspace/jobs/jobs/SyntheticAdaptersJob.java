@@ -28,7 +28,7 @@ public final class SyntheticAdaptersJob implements Job {
 
   @Override
   public String summary() {
-    return "Writes a synthetic collection of PEFT adapters (planted shared subspace, task parts, noise)";
+    return "write a synthetic collection of PEFT adapters (planted shared subspace, task parts, noise)";
   }
 
   @Override
