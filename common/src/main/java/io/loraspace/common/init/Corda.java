@@ -89,7 +89,7 @@ public final class Corda {
     DenseMatrix u = svd.u().columns(from, from + r);
     DenseMatrix vh = svd.v().columns(from, from + r);
     DenseMatrix v = Matrices.multiply(inverse, vh);
-    InitFactors.canonicalSigns(u, v);
+    Matrices.canonicalSigns(u, v);
     double[] s = java.util.Arrays.copyOfRange(svd.singularValues(), from, from + r);
     return new Result(Factorizations.balanced(u, s, v, scaling, svd.singularValues()), factor * meanDiag);
   }

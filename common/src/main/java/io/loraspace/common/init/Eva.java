@@ -67,7 +67,7 @@ public final class Eva {
     }
     SymmetricEigen.Result eig = solver.top(c, k);
     DenseMatrix vecs = eig.vectors();
-    InitFactors.canonicalSigns(vecs);
+    Matrices.canonicalSigns(vecs);
     double total = Matrices.trace(c);
     double[] ratios = new double[k];
     for (int i = 0; i < k; i++) {

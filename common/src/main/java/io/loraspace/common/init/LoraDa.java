@@ -251,7 +251,7 @@ public final class LoraDa {
     Quantities q = quantities(module, st, o);
     EigenSolver.Solved s = solver.solveBottom(q.omega, r);
     DenseMatrix ap = s.result.vectors();
-    InitFactors.canonicalSigns(ap);
+    Matrices.canonicalSigns(ap);
     // B_p = A_pᵀ Δ (r×out); lora_B = B_pᵀ / (s γ) = Δᵀ A_p / (s γ).
     DenseMatrix b = Matrices.multiply(q.delta, true, ap, false);
     Matrices.scale(1.0 / (scaling * o.gamma), b);

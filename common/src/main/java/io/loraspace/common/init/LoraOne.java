@@ -28,7 +28,7 @@ public final class LoraOne {
     ThinSvd svd = ThinSvd.of(neg);
     DenseMatrix u = svd.u().columns(0, r);
     DenseMatrix v = svd.v().columns(0, r);
-    InitFactors.canonicalSigns(u, v);
+    Matrices.canonicalSigns(u, v);
     double[] sv = java.util.Arrays.copyOf(svd.singularValues(), r);
     int out = u.rows();
     int in = v.rows();

@@ -1,6 +1,7 @@
 package io.loraspace.common.init;
 
 import io.loraspace.common.linalg.DenseMatrix;
+import io.loraspace.common.linalg.Matrices;
 import io.loraspace.common.linalg.ThinSvd;
 
 /**
@@ -15,7 +16,7 @@ public final class Pissa {
     ThinSvd svd = ThinSvd.of(w);
     DenseMatrix u = svd.u().columns(0, r);
     DenseMatrix v = svd.v().columns(0, r);
-    InitFactors.canonicalSigns(u, v);
+    Matrices.canonicalSigns(u, v);
     double[] sv = java.util.Arrays.copyOf(svd.singularValues(), r);
     return Factorizations.balanced(u, sv, v, scaling, sv);
   }

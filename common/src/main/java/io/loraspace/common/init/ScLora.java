@@ -119,7 +119,7 @@ public final class ScLora {
     EigenSolver.Solved solved = solver.solve(delta, r);
     SymmetricEigen.Result eig = solved.result;
     DenseMatrix q = eig.vectors();
-    InitFactors.canonicalSigns(q);
+    Matrices.canonicalSigns(q);
     return new Subspace(beta, q, eig.values(), captured(q, covPlus), captured(q, covMinus), Matrices.trace(covPlus),
         Matrices.trace(covMinus), solved.solver);
   }

@@ -131,4 +131,32 @@ public final class Matrices {
       }
     }
   }
+
+  /** Flips each column's sign so that its entry of largest magnitude is positive (deterministic output). */
+  public static void canonicalSigns(DenseMatrix u, DenseMatrix... alsoColumnsOf) {
+    int n = u.rows();
+    double[] d = u.data();
+    for (int j = 0; j < u.cols(); j++) {
+      int arg = 0;
+      double best = -1;
+      for (int i = 0; i < n; i++) {
+        double v = Math.abs(d[i + j * n]);
+        if (v > best) {
+          best = v;
+          arg = i;
+        }
+      }
+      if (d[arg + j * n] < 0) {
+        for (int i = 0; i < n; i++) {
+          d[i + j * n] = -d[i + j * n];
+        }
+        for (DenseMatrix m : alsoColumnsOf) {
+          int rows = m.rows();
+          for (int i = 0; i < rows; i++) {
+            m.data()[i + j * rows] = -m.data()[i + j * rows];
+          }
+        }
+      }
+    }
+  }
 }

@@ -97,6 +97,15 @@ public final class AdapterPca {
       this.spectrum = spectrum;
     }
 
+    /** A stored basis (components d × K, mean) for projecting and reconstructing; no spectrum. */
+    public static Basis of(DenseMatrix components, double[] mean) {
+      if (components.rows() != mean.length) {
+        throw new ArgumentException("Basis components are " + components.shapeString() + " but the mean has "
+            + mean.length + " entries");
+      }
+      return new Basis(components, components.cols(), mean, new double[0], 0, null);
+    }
+
     public int size() {
       return components.cols();
     }
@@ -238,7 +247,7 @@ public final class AdapterPca {
       v = all.vectors().columns(0, k);
       values = Arrays.copyOf(spectrum, k);
     }
-    canonicalSigns(v);
+    Matrices.canonicalSigns(v);
     DenseMatrix comps = o.pseudo > 0 ? withPseudo(v, o.pseudo, o.seed) : v;
     return new Basis(comps, k, meanOf(t.sum, n, o.center), values, total, spectrum);
   }
@@ -486,23 +495,5 @@ public final class AdapterPca {
       s += v * v;
     }
     return Math.sqrt(s);
-  }
-
-  private static void canonicalSigns(DenseMatrix u) {
-    int n = u.rows();
-    double[] d = u.data();
-    for (int j = 0; j < u.cols(); j++) {
-      int arg = 0;
-      for (int i = 1; i < n; i++) {
-        if (Math.abs(d[i + j * n]) > Math.abs(d[arg + j * n])) {
-          arg = i;
-        }
-      }
-      if (d[arg + j * n] < 0) {
-        for (int i = 0; i < n; i++) {
-          d[i + j * n] = -d[i + j * n];
-        }
-      }
-    }
   }
 }

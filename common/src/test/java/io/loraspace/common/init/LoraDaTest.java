@@ -63,45 +63,39 @@ class LoraDaTest {
       sampleOf = ss.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** ∂ℓ_t/∂logits = softmax(W x_t) − e_label, for weight {@code m}. */
-    double[] grad(DenseMatrix m, int t) {
-      double[] logits = new double[out];
+    /** softmax(m x_t), computed stably. */
+    double[] probabilities(DenseMatrix m, int t) {
+      double[] p = new double[out];
       double max = Double.NEGATIVE_INFINITY;
       for (int i = 0; i < out; i++) {
         for (int j = 0; j < in; j++) {
-          logits[i] += m.get(i, j) * x[t][j];
+          p[i] += m.get(i, j) * x[t][j];
         }
-        max = Math.max(max, logits[i]);
+        max = Math.max(max, p[i]);
       }
       double sum = 0;
       for (int i = 0; i < out; i++) {
-        logits[i] = Math.exp(logits[i] - max);
-        sum += logits[i];
+        p[i] = Math.exp(p[i] - max);
+        sum += p[i];
       }
       for (int i = 0; i < out; i++) {
-        logits[i] /= sum;
+        p[i] /= sum;
       }
-      logits[label[t]] -= 1;
-      return logits;
+      return p;
+    }
+
+    /** ∂ℓ_t/∂logits = softmax(W x_t) − e_label, for weight {@code m}. */
+    double[] grad(DenseMatrix m, int t) {
+      double[] g = probabilities(m, t);
+      g[label[t]] -= 1;
+      return g;
     }
 
     /** Mean per-sample loss Σ_t −log p(label) / samples. */
     double loss(DenseMatrix m) {
       double total = 0;
       for (int t = 0; t < x.length; t++) {
-        double[] logits = new double[out];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < out; i++) {
-          for (int j = 0; j < in; j++) {
-            logits[i] += m.get(i, j) * x[t][j];
-          }
-          max = Math.max(max, logits[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < out; i++) {
-          sum += Math.exp(logits[i] - max);
-        }
-        total += -(logits[label[t]] - max - Math.log(sum));
+        total -= Math.log(probabilities(m, t)[label[t]]);
       }
       return total / samples;
     }

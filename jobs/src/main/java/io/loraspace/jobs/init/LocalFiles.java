@@ -29,4 +29,16 @@ public final class LocalFiles {
     }
     return local;
   }
+
+  /** Deletes a local directory tree (or file) if it exists. */
+  public static void deleteRecursively(java.nio.file.Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (java.nio.file.Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
 }

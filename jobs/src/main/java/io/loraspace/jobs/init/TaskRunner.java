@@ -165,7 +165,7 @@ final class TaskRunner {
           String.format("%.3f", result.seconds));
       return result;
     } finally {
-      deleteRecursively(tmp);
+      LocalFiles.deleteRecursively(tmp);
     }
   }
 
@@ -284,16 +284,5 @@ final class TaskRunner {
     }
     v.reportJson = Manifest.json().writeValueAsString(report);
     return v;
-  }
-
-  private static void deleteRecursively(java.nio.file.Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      for (java.nio.file.Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
   }
 }

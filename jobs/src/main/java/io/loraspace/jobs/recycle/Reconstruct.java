@@ -10,6 +10,7 @@ import io.loraspace.common.io.peft.AdapterDirectory;
 import io.loraspace.common.io.safetensors.SafetensorsWriter;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
+import io.loraspace.common.recycle.AdapterPca;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.output.Manifest;
 import java.io.InputStream;
@@ -134,18 +135,6 @@ public final class Reconstruct {
       throw new FormatException("Module '" + module + "' lora_" + factor + " of adapter " + adapter + " has dim "
           + w.rows() + " but the basis has dim " + comps.rows());
     }
-    DenseMatrix c = w.copy();
-    for (int j = 0; j < c.cols(); j++) {
-      for (int i = 0; i < c.rows(); i++) {
-        c.add(i, j, -mean[i]);
-      }
-    }
-    DenseMatrix rec = Matrices.multiply(comps, Matrices.multiply(comps, true, c, false));
-    for (int j = 0; j < rec.cols(); j++) {
-      for (int i = 0; i < rec.rows(); i++) {
-        rec.add(i, j, mean[i]);
-      }
-    }
-    return rec;
+    return AdapterPca.Basis.of(comps, mean).reconstruct(w);
   }
 }

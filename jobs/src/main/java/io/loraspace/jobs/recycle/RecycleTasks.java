@@ -256,11 +256,7 @@ final class RecycleTasks {
       }
       return out;
     } finally {
-      try (var s = Files.walk(tmp)) {
-        for (java.nio.file.Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(x);
-        }
-      }
+      LocalFiles.deleteRecursively(tmp);
     }
   }
 }

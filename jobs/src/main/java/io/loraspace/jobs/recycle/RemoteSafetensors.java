@@ -3,6 +3,7 @@ package io.loraspace.jobs.recycle;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.loraspace.common.error.FormatException;
 import io.loraspace.common.io.Dtype;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.jobs.output.Manifest;
 import java.io.IOException;
@@ -131,31 +132,17 @@ final class RemoteSafetensors implements AutoCloseable {
     byte[] bytes = new byte[(int) (e.end - e.begin)];
     in.readFully(dataStart + e.begin, bytes);
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (!e.dtype.isFloating()) {
+      throw new FormatException(path + ": tensor '" + name + "' has dtype " + e.dtype
+          + ", expected F64, F32, F16 or BF16");
+    }
     double[] out = new double[(int) (bytes.length / e.dtype.size())];
+    SafetensorsFile.decode(e.dtype, b, out, 0);
     for (int i = 0; i < out.length; i++) {
-      double v;
-      switch (e.dtype) {
-        case F64:
-          v = b.getDouble();
-          break;
-        case F32:
-          v = b.getFloat();
-          break;
-        case F16:
-          v = Dtype.halfToFloat(b.getShort());
-          break;
-        case BF16:
-          v = Dtype.bf16ToFloat(b.getShort());
-          break;
-        default:
-          throw new FormatException(path + ": tensor '" + name + "' has dtype " + e.dtype
-              + ", expected F64, F32, F16 or BF16");
+      if (!Double.isFinite(out[i])) {
+        throw new FormatException(path + ": tensor '" + name + "' holds a non-finite value " + out[i]
+            + " at element " + i);
       }
-      if (!Double.isFinite(v)) {
-        throw new FormatException(path + ": tensor '" + name + "' holds a non-finite value " + v + " at element "
-            + i);
-      }
-      out[i] = v;
     }
     return out;
   }

@@ -10,6 +10,7 @@ import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.Repo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,35 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code scripts/python/init_check.py}, which loads residual + adapter with transformers + PEFT and compares logits,
  * PiSSA/CorDA/EVA with PEFT's own initialisations and SC-LoRA with numpy (see the script for the checks and
  * tolerances); the capture has gradients, so LoRA-DA and LoRA-One are checked against numpy references built from
- * autograd-hooked gradients, with the LM loss before and after each init. A BF16 base gives BF16 residuals that round-trip to the base within BF16 rounding.
+ * autograd-hooked gradients, with the LM loss before and after each init. A BF16 base gives BF16 residuals that
+ * round-trip to the base within BF16 rounding.
  */
 class InitInteropTest {
   @TempDir Path dir;
 
-  private static Path repoRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("scripts/python"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new IllegalStateException("repository root not found");
-    }
-    return p;
-  }
-
-  private static Path python() {
-    String env = System.getenv("LORASPACE_PYTHON");
-    Path p = env != null && !env.isEmpty() ? Path.of(env) : repoRoot().resolve(".venv/bin/python");
-    if (!Files.isExecutable(p)) {
-      throw new AssertionError("Python interpreter " + p + " not found: run scripts/setup-python.sh (interop tests "
-          + "are never skipped)");
-    }
-    return p;
-  }
-
   private String script(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(python().toString(),
-        repoRoot().resolve("scripts/python/init_check.py").toString()));
+    List<String> cmd = new ArrayList<>(List.of(Repo.python().toString(),
+        Repo.root().resolve("scripts/python/init_check.py").toString()));
     cmd.addAll(List.of(args));
     Path log = Files.createTempFile(dir, "py-", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

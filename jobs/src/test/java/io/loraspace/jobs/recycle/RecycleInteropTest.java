@@ -3,6 +3,7 @@ package io.loraspace.jobs.recycle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.loraspace.jobs.Main;
+import io.loraspace.jobs.testing.Repo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,27 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RecycleInteropTest {
   @TempDir Path dir;
-
-  private static Path repoRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("scripts/python"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new IllegalStateException("repository root not found");
-    }
-    return p;
-  }
-
-  private static Path python() {
-    String env = System.getenv("LORASPACE_PYTHON");
-    Path p = env != null && !env.isEmpty() ? Path.of(env) : repoRoot().resolve(".venv/bin/python");
-    if (!Files.isExecutable(p)) {
-      throw new AssertionError("Python interpreter " + p + " not found: run scripts/setup-python.sh (interop tests "
-          + "are never skipped)");
-    }
-    return p;
-  }
 
   private int cli(ByteArrayOutputStream err, String... args) {
     List<String> all = new ArrayList<>(List.of(args));
@@ -69,8 +49,8 @@ class RecycleInteropTest {
       assertThat(cli(err, "reconstruct", "--set", "basis=" + basis, "--set", "adapter=" + adapter,
           "--set", "out=" + rec)).as(err.toString(StandardCharsets.UTF_8)).isZero();
       Path log = Files.createTempFile(dir, "py-", ".log");
-      ProcessBuilder pb = new ProcessBuilder(python().toString(),
-          repoRoot().resolve("scripts/python/recycle_check.py").toString(), rec.toString())
+      ProcessBuilder pb = new ProcessBuilder(Repo.python().toString(),
+          Repo.root().resolve("scripts/python/recycle_check.py").toString(), rec.toString())
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
       Process p = pb.start();

@@ -8,6 +8,7 @@ import io.loraspace.common.io.peft.LoraAdapter;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.Repo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -147,12 +148,8 @@ class RecycleJobTest {
 
   @Test
   void theReaderAcceptsARealPeftSavedAdapter() throws Exception {
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("common/src/test/resources/fixtures"))) {
-      root = root.getParent();
-    }
     // Saved by HF PEFT (scripts/python/make_fixtures.py), committed with the foundation issue.
-    Path fixture = root.resolve("common/src/test/resources/fixtures/peft_adapter");
+    Path fixture = Repo.root().resolve("common/src/test/resources/fixtures/peft_adapter");
     Path coll = dir.resolve("peft-collection");
     for (String name : List.of("a", "b", "c")) {
       Path d = coll.resolve(name);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.Repo;
 import io.loraspace.jobs.testing.StoreReference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -25,32 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CaptureToStatsTest {
   @TempDir Path dir;
 
-  private static Path repoRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("scripts/capture"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
-    }
-    return p;
-  }
-
-  private static Path python() {
-    String env = System.getenv("LORASPACE_PYTHON");
-    Path p = env != null && !env.isEmpty() ? Path.of(env) : repoRoot().resolve(".venv/bin/python");
-    if (!Files.isExecutable(p)) {
-      throw new AssertionError("Python interpreter " + p + " not found: run scripts/setup-python.sh (the capture "
-          + "hook test is never skipped)");
-    }
-    return p;
-  }
-
   @Test
   void captureHookThenStatsEqualsNumpyOnTheSameParquet() throws Exception {
     Path log = dir.resolve("check.log");
-    Process p = new ProcessBuilder(python().toString(), repoRoot().resolve("scripts/capture/check_capture.py").toString(),
-        dir.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = new ProcessBuilder(Repo.python().toString(),
+        Repo.root().resolve("scripts/capture/check_capture.py").toString(), dir.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertThat(p.waitFor(600, TimeUnit.SECONDS)).as("check_capture.py finished").isTrue();
     String output = Files.readString(log);
     assertThat(p.exitValue()).as(output).isZero();

@@ -380,7 +380,11 @@ public final class SafetensorsFile implements AutoCloseable {
     return DenseMatrix.fromRowMajor((int) t.dim(0), (int) t.dim(1), readDoubles(name));
   }
 
-  private static int decode(Dtype dtype, ByteBuffer b, double[] out, int start) {
+  /**
+   * Decodes the little-endian elements left in {@code b} as {@code dtype} into {@code out} from {@code start};
+   * returns the index after the last one written.
+   */
+  public static int decode(Dtype dtype, ByteBuffer b, double[] out, int start) {
     int i = start;
     switch (dtype) {
       case F64:
