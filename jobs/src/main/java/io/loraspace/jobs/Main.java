@@ -16,7 +16,10 @@ import io.loraspace.jobs.jobs.RecycleJob;
 import io.loraspace.jobs.jobs.SyntheticAdaptersJob;
 import io.loraspace.jobs.jobs.StatsJob;
 import io.loraspace.jobs.jobs.SyntheticCorpusJob;
+import io.loraspace.jobs.spark.SparkSessions;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +44,25 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    int code = run(args, System.out, System.err);
+    ByteArrayOutputStream errorLine = new ByteArrayOutputStream();
+    int code = run(args, System.out, new PrintStream(errorLine, true, StandardCharsets.UTF_8));
     if (code != 0) {
+      String line = errorLine.toString(StandardCharsets.UTF_8);
+      if (SparkSessions.created() > 0) {
+        // Spark's shutdown hooks log after main returns ("Shutdown hook called", temp-dir deletion); a hook of lower
+        // priority than all of Spark's runs after them, so the error stays the last line on standard error.
+        org.apache.spark.util.ShutdownHookManager.addShutdownHook(0, new scala.runtime.AbstractFunction0<scala.runtime.BoxedUnit>() {
+          @Override
+          public scala.runtime.BoxedUnit apply() {
+            System.err.print(line);
+            System.err.flush();
+            return scala.runtime.BoxedUnit.UNIT;
+          }
+        });
+      } else {
+        System.err.print(line);
+        System.err.flush();
+      }
       System.exit(code);
     }
   }

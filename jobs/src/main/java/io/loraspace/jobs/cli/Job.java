@@ -20,11 +20,10 @@ public interface Job {
     return null;
   }
 
-  /** Whether the job needs a SparkSession (jobs that only write local files can run without one). */
-  default boolean usesSpark() {
-    return true;
-  }
-
-  /** Does the work. Throw a {@code LoraspaceException} with a one-line message on bad input. */
+  /**
+   * Does the work. Check options and cheap inputs (existence, headers, shapes) before the first
+   * {@link JobContext#spark()} call, so bad input fails within seconds; throw a {@code LoraspaceException} with a
+   * one-line message naming the file, row, tensor or key and the value.
+   */
   void run(JobContext context) throws Exception;
 }

@@ -2,6 +2,7 @@ package io.loraspace.jobs.cli;
 
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.output.OutputCommitter;
+import io.loraspace.jobs.spark.DataErrors;
 import io.loraspace.jobs.spark.ProgressListener;
 import io.loraspace.jobs.spark.SparkSessions;
 import org.apache.hadoop.conf.Configuration;
@@ -14,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
  * write into, and the manifest to record inputs and counts in.
  */
 public final class JobContext {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobContext.class);
   private final Job job;
   private final Options options;
   private final OutputCommitter committer;
@@ -21,16 +23,14 @@ public final class JobContext {
   private final Configuration hadoopConf;
   private SparkSession spark;
   private ProgressListener progress;
+  private DataErrors dataErrors;
 
-  JobContext(Job job, Options options, OutputCommitter committer, Manifest manifest, Configuration hadoopConf,
-      SparkSession spark, ProgressListener progress) {
+  JobContext(Job job, Options options, OutputCommitter committer, Manifest manifest, Configuration hadoopConf) {
     this.job = job;
     this.options = options;
     this.committer = committer;
     this.manifest = manifest;
     this.hadoopConf = hadoopConf;
-    this.spark = spark;
-    this.progress = progress;
   }
 
   public Options options() {
@@ -59,28 +59,58 @@ public final class JobContext {
     return committer;
   }
 
-  /** The Hadoop configuration for reading inputs (the session's, when Spark runs). */
+  /**
+   * The Hadoop configuration for reading inputs: before Spark starts, one built from the same settings the session
+   * will get ({@code spark.hadoop.*}); afterwards the session's.
+   */
   public Configuration hadoopConf() {
     return spark != null ? spark.sparkContext().hadoopConfiguration() : hadoopConf;
   }
 
+  /**
+   * The job's SparkSession, started on first use. Jobs check their options and cheap inputs first, so that bad input
+   * fails within seconds, before Spark starts.
+   */
   public SparkSession spark() {
     if (spark == null) {
       spark = SparkSessions.create(job.name(), options.sparkConf());
       progress = new ProgressListener(10_000);
       spark.sparkContext().addSparkListener(progress);
+      dataErrors = DataErrors.register(spark.sparkContext());
     }
     return spark;
   }
 
-  /** Sets the Spark job description shown in the UI and in progress lines. */
+  /**
+   * Sets the Spark job description shown in the UI and in progress lines (and logs it); does not start Spark: work
+   * before the session exists is only logged.
+   */
   public void describe(String description) {
-    spark().sparkContext().setJobDescription(job.name() + ": " + description);
+    LOG.info("{}: {}", job.name(), description);
+    if (spark != null) {
+      spark.sparkContext().setJobDescription(job.name() + ": " + description);
+    }
   }
 
   /** Totals of bytes read and shuffled so far, or null when Spark was not used. */
   public ProgressListener progress() {
     return progress;
+  }
+
+  /**
+   * The run's data-error channel: task functions wrapped by {@link DataErrors#guard} fail the job at once on a
+   * format error instead of being retried. Starts Spark.
+   */
+  public DataErrors dataErrors() {
+    spark();
+    return dataErrors;
+  }
+
+  /** Throws the first data error a task recorded, if any. */
+  void throwRecordedDataError(Throwable jobFailure) {
+    if (dataErrors != null) {
+      dataErrors.throwIfRecorded(jobFailure);
+    }
   }
 
   SparkSession sparkIfStarted() {

@@ -5,6 +5,8 @@ import io.loraspace.common.linalg.Blas;
 import io.loraspace.jobs.BuildInfo;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.output.OutputCommitter;
+import io.loraspace.jobs.output.PublishHook;
+import io.loraspace.jobs.output.Redaction;
 import io.loraspace.jobs.spark.ProgressListener;
 import io.loraspace.jobs.spark.SparkSessions;
 import java.nio.charset.StandardCharsets;
@@ -32,10 +34,15 @@ public final class JobRunner {
           "Replace an existing complete output made with other parameters")
       .choice("checksums", "sha256", List.of("sha256", "none"),
           "Checksum every output file into manifest.json (sha256) or record sizes only (none)")
+      .intOption("lease-timeout", 30, 1, 86_400, "Seconds without a heartbeat after which a run on another machine "
+          + "holding the output location counts as dead (its leftovers are then repaired and removed)")
       .build();
 
-  /** Options that do not change a run's result, left out of the fingerprint. */
-  private static final List<String> NOT_FINGERPRINTED = List.of("overwrite", "checksums");
+  /**
+   * Options that do not change a run's result, left out of the fingerprint; {@code out} among them, so an output
+   * moved elsewhere and re-run there counts as the same result.
+   */
+  private static final List<String> NOT_FINGERPRINTED = List.of("out", "overwrite", "checksums", "lease-timeout");
 
   private JobRunner() {}
 
@@ -68,29 +75,33 @@ public final class JobRunner {
    * directory is removed and any earlier output is left as it was; the exception propagates.
    */
   public static String run(Job job, Options options) throws Exception {
+    return run(job, options, PublishHook.fromSystemProperties());
+  }
+
+  /**
+   * As {@link #run(Job, Options)} with a hook called at each publish step. No SparkSession exists before the job asks
+   * for one: option checks, the output location's checks and the job's own input checks run before Spark starts.
+   */
+  public static String run(Job job, Options options, PublishHook hook) throws Exception {
     long t0 = System.nanoTime();
     String runId = Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 14) + "-"
         + UUID.randomUUID().toString().substring(0, 8);
     String fingerprint = fingerprint(job.name(), options);
-    SparkSession spark = job.usesSpark() ? SparkSessions.create(job.name(), options.sparkConf()) : null;
-    ProgressListener progress = null;
-    if (spark != null) {
-      progress = new ProgressListener(10_000);
-      spark.sparkContext().addSparkListener(progress);
-    }
-    Configuration hadoopConf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
-    if (spark == null) {
-      hadoopConf.setIfUnset("fs.file.impl", io.loraspace.jobs.spark.PlainLocalFileSystem.class.getName());
-      hadoopConf.setIfUnset("fs.file.impl.disable.cache", "true");
-    }
+    Configuration hadoopConf = SparkSessions.hadoopConfiguration(options.sparkConf());
     OutputCommitter committer = OutputCommitter.prepare(hadoopConf, options.getString("out"), job.name(), fingerprint,
-        options.getBoolean("overwrite"), runId);
+        options.getBoolean("overwrite"), runId, options.getInt("lease-timeout") * 1000L, hook);
     Manifest manifest = new Manifest();
-    JobContext ctx = new JobContext(job, options, committer, manifest, hadoopConf, spark, progress);
+    JobContext ctx = new JobContext(job, options, committer, manifest, hadoopConf);
     String started = Instant.now().toString();
     LOG.info("{}: run {} writing to {} (staging {})", job.name(), runId, committer.output(), committer.staging());
     try {
-      job.run(ctx);
+      try {
+        job.run(ctx);
+      } catch (Exception | Error e) {
+        ctx.throwRecordedDataError(e);
+        throw e;
+      }
+      ctx.throwRecordedDataError(null);
       double seconds = (System.nanoTime() - t0) / 1e9;
       fillFrameworkFields(manifest, job, options, ctx, runId, fingerprint, started, seconds);
       committer.commit(manifest, "sha256".equals(options.getString("checksums")));
@@ -99,17 +110,22 @@ public final class JobRunner {
       committer.abort();
       throw e;
     } finally {
-      SparkSession s = ctx.sparkIfStarted();
-      if (s != null) {
-        s.stop();
+      try {
+        SparkSession s = ctx.sparkIfStarted();
+        if (s != null) {
+          s.stop();
+        }
+      } finally {
+        committer.close();
       }
     }
   }
 
   private static void fillFrameworkFields(Manifest manifest, Job job, Options options, JobContext ctx, String runId,
       String fingerprint, String started, double seconds) {
+    Redaction redaction = Redaction.of(options.sparkConf());
     ObjectNode params = Manifest.json().createObjectNode();
-    options.asText().forEach(params::put);
+    redaction.settings(options.asText()).forEach(params::put);
     ObjectNode sources = Manifest.json().createObjectNode();
     options.sources().forEach((k, v) -> sources.put(k, v.name().toLowerCase(java.util.Locale.ROOT)));
     ObjectNode versions = Manifest.json().createObjectNode();
@@ -124,7 +140,7 @@ public final class JobRunner {
       ObjectNode sparkNode = Manifest.json().createObjectNode();
       sparkNode.put("master", spark.sparkContext().master());
       sparkNode.put("applicationId", spark.sparkContext().applicationId());
-      options.sparkConf().forEach(sparkNode::put);
+      redaction.settings(options.sparkConf()).forEach(sparkNode::put);
       manifest.section("spark", sparkNode);
       ProgressListener p = ctx.progress();
       if (p != null) {

@@ -325,9 +325,10 @@ public final class InitPipeline {
     List<InitTask> tasks = plan(ctx, s, store, outDir);
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    io.loraspace.jobs.spark.DataErrors errors = ctx.dataErrors();
     ctx.describe("init: " + tasks.size() + " (module, method) eigensolves/SVDs");
     List<TaskResult> results = jsc.parallelize(tasks, Math.max(1, tasks.size()))
-        .map(t -> TaskRunner.run(conf, t)).collect();
+        .flatMap(t -> errors.guardOne(() -> TaskRunner.run(conf, t))).collect();
     ctx.manifest().timing("solve", (System.nanoTime() - t0) / 1e9);
     double taskSeconds = 0;
     for (TaskResult r : results) {

@@ -19,10 +19,6 @@ public final class ReconstructJob implements Job {
     return "project an adapter (of the collection, or a new one zero-shot) onto a recycle basis; write it as PEFT";
   }
 
-  @Override
-  public boolean usesSpark() {
-    return false;
-  }
 
   @Override
   public OptionSpec options() {

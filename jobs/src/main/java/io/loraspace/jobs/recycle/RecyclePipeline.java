@@ -115,10 +115,11 @@ public final class RecyclePipeline {
     LOG.info("recycle: {} adapters ({} skipped), {} modules", n, c.skipped.size(), tasks.size());
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    io.loraspace.jobs.spark.DataErrors errors = ctx.dataErrors();
 
     ctx.describe("recycle: PCA of " + tasks.size() + " modules × (A, B) over " + n + " adapters");
     JavaRDD<RecycleTasks.ModuleResult> results = jsc.parallelize(tasks, tasks.size())
-        .map(t -> RecycleTasks.runModule(conf, t)).persist(StorageLevel.MEMORY_AND_DISK());
+        .flatMap(t -> errors.guardOne(() -> RecycleTasks.runModule(conf, t))).persist(StorageLevel.MEMORY_AND_DISK());
     List<String> names = new ArrayList<>();
     c.adapters.forEach(a -> names.add(a.dir));
 
@@ -191,7 +192,7 @@ public final class RecyclePipeline {
       }
       ctx.describe("recycle: leave-one-out, " + foldTasks.size() + " tasks of ≤ " + s.foldsPerTask + " folds");
       long l0 = System.nanoTime();
-      folds = jsc.parallelize(foldTasks, foldTasks.size()).flatMap(t -> RecycleTasks.runFolds(conf, t).iterator())
+      folds = jsc.parallelize(foldTasks, foldTasks.size()).flatMap(t -> errors.guard(() -> RecycleTasks.runFolds(conf, t).iterator()))
           .collect();
       double ls = (System.nanoTime() - l0) / 1e9;
       ctx.manifest().timing("leave-one-out", ls);

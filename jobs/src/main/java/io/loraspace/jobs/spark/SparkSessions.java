@@ -1,6 +1,8 @@
 package io.loraspace.jobs.spark;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -10,7 +12,33 @@ import org.apache.spark.sql.SparkSession;
  * defaults set here.
  */
 public final class SparkSessions {
+  /** Sessions this JVM has created: observed by the tests that check bad input fails before Spark starts. */
+  private static final AtomicInteger CREATED = new AtomicInteger();
+
   private SparkSessions() {}
+
+  /** How many sessions {@link #create} has started in this JVM. */
+  public static int created() {
+    return CREATED.get();
+  }
+
+  /**
+   * The Hadoop configuration a session would have, without starting one: Hadoop's defaults and site files, then every
+   * {@code spark.hadoop.*} setting from spark-submit (system properties, spark-defaults) and from the job's options.
+   */
+  public static Configuration hadoopConfiguration(Map<String, String> userSparkConf) {
+    SparkConf conf = new SparkConf(true);
+    for (Map.Entry<String, String> e : userSparkConf.entrySet()) {
+      conf.set(e.getKey(), e.getValue());
+    }
+    Configuration hadoop = new Configuration();
+    for (scala.Tuple2<String, String> kv : conf.getAllWithPrefix("spark.hadoop.")) {
+      hadoop.set(kv._1(), kv._2());
+    }
+    hadoop.setIfUnset("fs.file.impl", PlainLocalFileSystem.class.getName());
+    hadoop.setIfUnset("fs.file.impl.disable.cache", "true");
+    return hadoop;
+  }
 
   /** True when no master was given by spark-submit or the options: the job runs in local mode in this JVM. */
   public static boolean isEmbedded(SparkConf conf) {
@@ -38,6 +66,7 @@ public final class SparkSessions {
     if (coretype != null && !coretype.isEmpty()) {
       conf.setIfMissing("spark.executorEnv.OPENBLAS_CORETYPE", coretype);
     }
+    CREATED.incrementAndGet();
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

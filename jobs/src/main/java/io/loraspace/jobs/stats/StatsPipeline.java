@@ -13,6 +13,7 @@ import io.loraspace.common.stats.DiagonalSecondMomentAccumulator;
 import io.loraspace.common.stats.TokenGramAccumulator;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.spark.DataErrors;
 import io.loraspace.jobs.spark.HadoopConf;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -26,12 +27,10 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.Tuple2;
 
 /**
  * The stats job's data flow.
@@ -42,9 +41,10 @@ import scala.Tuple2;
  *   <li>Select keys by dataset/site/module options and plan passes so that the accumulators one task holds fit
  *       {@code max-task-memory} ({@link PassPlanner}).
  *   <li>Per pass: one task per input file ({@link PassTask}) decodes blocks into per-key accumulators (blocked
- *       {@code dsyrk}/{@code dgemm}) and per-sample partial sums; {@code reduceByKey} merges them on the executors
- *       (whole per-sample sums x̂ appear here); {@code combineByKey} builds each output file's state (token Gram,
- *       sample Gram from x̂, cross product, gradient diagonal) on the executor owning the key, which writes the file.
+ *       {@code dsyrk}/{@code dgemm}) and per-sample partial sums; a sorted shuffle ({@link CanonicalMerge}) merges
+ *       them on the executors in a canonical order (input file, then key), builds each output file's state (token
+ *       Gram, sample Gram from whole per-sample sums x̂, cross product, gradient diagonal) on the executor owning it,
+ *       which writes the file: the same bytes however the run was shaped.
  *   <li>The driver collects only per-key summaries (names, dims, counts) and writes {@code store.json}.
  * </ol>
  */
@@ -114,21 +114,23 @@ public final class StatsPipeline {
 
   /** Runs the pipeline writing the store into {@code storeDir} (under the run's staging directory). */
   public static void run(JobContext ctx, Settings s, Path storeDir) throws Exception {
-    HadoopConf conf = new HadoopConf(ctx.hadoopConf());
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     List<Pattern> sitePatterns = compile("sites", s.sitePatterns);
     List<Pattern> modulePatterns = compile("modules", s.modulePatterns);
 
     long t0 = System.nanoTime();
+    // Checked before Spark starts: the inputs exist and hold Parquet files.
     List<String> files = InputFiles.list(ctx.hadoopConf(), s.inputs);
     for (String f : files) {
       ctx.manifest().input(f, null);
     }
     LOG.info("stats: {} input files", files.size());
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    HadoopConf conf = new HadoopConf(ctx.hadoopConf());
+    DataErrors errors = ctx.dataErrors();
 
     ctx.describe("scan " + files.size() + " files (metadata columns)");
     CorpusScan scan = jsc.parallelize(files, Math.max(1, files.size()))
-        .map(f -> CorpusScan.scanFile(conf, f))
+        .flatMap(f -> errors.guardOne(() -> CorpusScan.scanFile(conf, f)))
         .reduce(CorpusScan::merge);
     ctx.manifest().timing("scan", (System.nanoTime() - t0) / 1e9);
 
@@ -219,15 +221,14 @@ public final class StatsPipeline {
           : Math.max(1, Math.min(keys, 4 * jsc.defaultParallelism()));
       ctx.describe("pass " + (p + 1) + "/" + passes.size() + ": " + passSites.size() + " sites, " + passModules.size()
           + " modules over " + files.size() + " files");
-      JavaPairRDD<String, byte[]> records = jsc.parallelize(files, Math.max(1, files.size()))
-          .mapPartitions(task::run)
-          .mapToPair(t -> t);
-      JavaPairRDD<String, byte[]> reduced = records.reduceByKey(StatsPipeline::mergeRecords, reduceParts);
-      JavaPairRDD<String, StoreTarget.Part> parts = reduced.mapToPair(StatsPipeline::toTarget);
+      // One task per input file (the partition index is the file's index), merged in a canonical order.
       int batch = s.sampleBatch;
-      JavaPairRDD<String, StoreTarget> targets = parts.combineByKey(
-          part -> new StoreTarget(batch).add(part), StoreTarget::add, StoreTarget::merge, reduceParts);
-      JavaRDD<Written> out = targets.map(t -> writeTarget(conf, staging, t._1, t._2, siteModules, moduleSite));
+      JavaRDD<Written> out = jsc.parallelize(files, Math.max(1, files.size()))
+          .mapPartitionsWithIndex((file, it) -> errors.guard(() -> CanonicalMerge.keyed(file, task.run(it))), true)
+          .mapToPair(t -> t)
+          .repartitionAndSortWithinPartitions(new CanonicalMerge.ByTarget(reduceParts), new CanonicalMerge.Order())
+          .mapPartitions(it -> errors.guard(() -> CanonicalMerge.reduce(it, batch,
+              (target, state) -> writeTarget(conf, staging, target, state, siteModules, moduleSite))));
       for (Written w : out.collect()) {
         if (w.kind == StatKeys.COUNTERS) {
           rowsDecoded += w.tokens;
@@ -265,7 +266,7 @@ public final class StatsPipeline {
     return l.size() <= 8 ? l.toString() : l.subList(0, 8) + " and " + (l.size() - 8) + " more";
   }
 
-  /** Merges two records of the same key (reduceByKey); the first byte of a record is its kind. */
+  /** Merges two records of the same key, {@code a} first; the first byte of a record is its kind. */
   static byte[] mergeRecords(byte[] a, byte[] b) {
     char kind = (char) a[0];
     switch (kind) {
@@ -289,17 +290,6 @@ public final class StatsPipeline {
 
   static byte[] untag(byte[] r) {
     return java.util.Arrays.copyOfRange(r, 1, r.length);
-  }
-
-  private static Tuple2<String, StoreTarget.Part> toTarget(Tuple2<String, byte[]> r) {
-    String key = r._1;
-    char kind = StatKeys.kind(key);
-    if (kind == StatKeys.COUNTERS) {
-      return new Tuple2<>(key, new StoreTarget.Part(kind, untag(r._2)));
-    }
-    String[] p = StatKeys.parts(key);
-    char target = (kind == StatKeys.TOKEN || kind == StatKeys.SAMPLE) ? StatKeys.SITE : StatKeys.MODULE;
-    return new Tuple2<>(StatKeys.key(target, p[0], p[1]), new StoreTarget.Part(kind, untag(r._2)));
   }
 
   private static Written writeTarget(HadoopConf conf, String staging, String key, StoreTarget t,

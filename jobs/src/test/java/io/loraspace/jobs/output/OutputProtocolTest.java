@@ -43,11 +43,6 @@ class OutputProtocolTest {
     }
 
     @Override
-    public boolean usesSpark() {
-      return false;
-    }
-
-    @Override
     public OptionSpec options() {
       return OptionSpec.builder()
           .option("value", OptionType.STRING, "v1", "content")
