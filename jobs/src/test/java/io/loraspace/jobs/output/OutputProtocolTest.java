@@ -9,6 +9,7 @@ import io.loraspace.common.error.StateException;
 import io.loraspace.jobs.cli.Job;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.cli.JobRunner;
+import io.loraspace.jobs.testing.WritingJob;
 import io.loraspace.jobs.cli.OptionResolver;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.OptionType;
@@ -30,49 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 class OutputProtocolTest {
   @TempDir Path dir;
 
-  /** Writes `files` files whose content depends on `value`; fails after writing `failAfter` files when >= 0. */
-  private static final class WritingJob implements Job {
-    @Override
-    public String name() {
-      return "write-test";
-    }
-
-    @Override
-    public String summary() {
-      return "test job";
-    }
-
-    @Override
-    public OptionSpec options() {
-      return OptionSpec.builder()
-          .option("value", OptionType.STRING, "v1", "content")
-          .option("files", OptionType.INT, "3", "how many files")
-          .option("fail-after", OptionType.INT, "-1", "fail after this many files")
-          .build();
-    }
-
-    @Override
-    public void run(JobContext ctx) throws IOException {
-      int files = ctx.options().getInt("files");
-      int failAfter = ctx.options().getInt("fail-after");
-      for (int i = 0; i < files; i++) {
-        if (i == failAfter) {
-          throw new FormatException("Input 'in.parquet' row 7: bad block");
-        }
-        try (FSDataOutputStream out = ctx.outputFileSystem().create(
-            new org.apache.hadoop.fs.Path(ctx.staging(), "part-" + i + ".txt"), true)) {
-          out.write((ctx.options().getString("value") + i).getBytes(StandardCharsets.UTF_8));
-        }
-      }
-      ctx.manifest().count("files", files).input("memory://test", "generated");
-    }
-  }
-
   private Options options(Path out, String... sets) {
     List<String> all = new ArrayList<>(List.of("out=" + out));
     all.addAll(List.of(sets));
-    Job job = new WritingJob();
-    return new OptionResolver(job.name(), JobRunner.specOf(job), Set.of(job.name())).resolve(List.of(), all);
+    return WritingJob.options(all);
   }
 
   private List<String> listing(Path p) throws IOException {
