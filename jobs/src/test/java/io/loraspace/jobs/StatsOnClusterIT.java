@@ -74,6 +74,41 @@ class StatsOnClusterIT {
           List.of("stats", "--set", "input=" + corpus, "--set", "out=" + clusterStore), Map.of(), 300);
       assertThat(s.exitCode).as(s.output).isZero();
       assertSameStore(localStore, clusterStore);
+      // Not only equal numbers: the same bytes (canonical merge order).
+      assertThat(StoreReference.dataHashes(clusterStore)).isEqualTo(StoreReference.dataHashes(localStore));
+
+      // An executor killed (SIGKILL) in the middle of the pass: its tasks and lost shuffle output are recomputed on
+      // the executor the worker starts instead, and the store is still the same bytes.
+      Path killedStore = dir.resolve("stats-executor-killed");
+      StandaloneCluster.Running k = cluster.start(System.getProperty("loraspace.jobJar"), "io.loraspace.jobs.Main",
+          List.of("spark.executor.memory=1g", "spark.ui.enabled=false",
+              "spark.executor.extraJavaOptions=-Dloraspace.test.pass-task-delay-ms=1500"),
+          List.of("stats", "--set", "input=" + corpus, "--set", "out=" + killedStore));
+      k.awaitOutput("stats: pass 1/1", 180);
+      Thread.sleep(2000);
+      List<ProcessHandle> executors = cluster.executors();
+      assertThat(executors).hasSize(1);
+      executors.get(0).destroyForcibly();
+      StandaloneCluster.Submission ks = k.await(300);
+      assertThat(ks.exitCode).as(ks.output).isZero();
+      assertThat(ks.output).contains("Lost executor");
+      assertThat(StoreReference.dataHashes(killedStore)).isEqualTo(StoreReference.dataHashes(localStore));
+
+      // A malformed input file is a data error: its task is not retried although spark.task.maxFailures=4, the job
+      // fails at once, and the one-line error is the last line of the output (after Spark's shutdown logging).
+      Path bad = dir.resolve("corpus-bad");
+      java.nio.file.Files.createDirectories(bad);
+      java.nio.file.Files.write(bad.resolve("part-00000.parquet"), "PK\u0003\u0004 not parquet".getBytes(
+          StandardCharsets.UTF_8));
+      StandaloneCluster.Submission b = cluster.submit(System.getProperty("loraspace.jobJar"), "io.loraspace.jobs.Main",
+          List.of("spark.executor.memory=1g", "spark.ui.enabled=false", "spark.task.maxFailures=4"),
+          List.of("stats", "--set", "input=" + bad, "--set", "out=" + dir.resolve("stats-bad")), Map.of(), 300);
+      assertThat(b.exitCode).as(b.output).isEqualTo(1);
+      String[] lines = b.output.strip().split("\n");
+      assertThat(lines[lines.length - 1]).startsWith("loraspace stats: error: ")
+          .contains(bad.resolve("part-00000.parquet").toString());
+      assertThat(b.output).as("no retried attempt").doesNotContainPattern("Starting task \\d+\\.[1-9]");
+      assertThat(dir.resolve("stats-bad")).doesNotExist();
       JsonNode m = Manifest.json().readTree(clusterStore.resolve("manifest.json").toFile());
       assertThat(m.path("spark").path("master").asText()).isEqualTo(cluster.masterUrl());
 

@@ -71,7 +71,22 @@ final class PassTask implements Serializable {
     long skippedTokens;
   }
 
+  /**
+   * Fault-injection hook of the executor-loss test: with the executor JVM property {@value #TEST_DELAY_PROPERTY}
+   * (milliseconds), each pass task sleeps that long first, so that an executor can be killed mid-pass.
+   */
+  static final String TEST_DELAY_PROPERTY = "loraspace.test.pass-task-delay-ms";
+
   Iterator<Tuple2<String, byte[]>> run(Iterator<String> files) throws IOException {
+    long delay = Long.getLong(TEST_DELAY_PROPERTY, 0L);
+    if (delay > 0) {
+      try {
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("Interrupted", e);
+      }
+    }
     State st = new State();
     long t0 = System.currentTimeMillis();
     long lastLog = t0;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.StoreReference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,16 +28,6 @@ class StatsSameBytesTest {
     int rc = Main.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
     assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
-  }
-
-  /** Data file → SHA-256, from the manifest (everything but the manifest and the markers). */
-  static Map<String, String> dataHashes(Path out) throws Exception {
-    JsonNode m = Manifest.json().readTree(out.resolve("manifest.json").toFile());
-    Map<String, String> h = new TreeMap<>();
-    for (JsonNode f : m.get("outputs")) {
-      h.put(f.get("path").asText(), f.get("sha256").asText());
-    }
-    return h;
   }
 
   private Path stats(String name, Path corpus, String... extra) throws Exception {
@@ -58,15 +48,15 @@ class StatsSameBytesTest {
         "--set", "hidden=17", "--set", "kv-dim=5", "--set", "intermediate=9", "--set", "min-tokens=1",
         "--set", "max-tokens=40", "--set", "block-tokens=7", "--set", "gradients=true", "--set", "dtype=BF16",
         "--set", "spark.master=local[2]");
-    Map<String, String> oneCore = dataHashes(stats("one-core", corpus, "spark.master=local[1]"));
+    Map<String, String> oneCore = StoreReference.dataHashes(stats("one-core", corpus, "spark.master=local[1]"));
     assertThat(oneCore).containsKey("store.json").hasSizeGreaterThan(20);
 
     Path wide = stats("two-cores", corpus, "spark.master=local[2]", "reduce-partitions=3");
-    assertThat(dataHashes(wide)).isEqualTo(oneCore);
+    assertThat(StoreReference.dataHashes(wide)).isEqualTo(oneCore);
 
     Path passes = stats("passes", corpus, "spark.master=local[2]", "max-task-memory=2600");
     JsonNode m = Manifest.json().readTree(passes.resolve("manifest.json").toFile());
     assertThat(m.path("counts").path("passes").asInt()).isGreaterThanOrEqualTo(20);
-    assertThat(dataHashes(passes)).isEqualTo(oneCore);
+    assertThat(StoreReference.dataHashes(passes)).isEqualTo(oneCore);
   }
 }

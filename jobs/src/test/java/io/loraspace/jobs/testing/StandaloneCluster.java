@@ -148,6 +148,66 @@ public final class StandaloneCluster implements AutoCloseable {
     return new Submission(p.exitValue(), Files.readString(out));
   }
 
+  /** A spark-submit running in the background (see {@link #start}). */
+  public static final class Running {
+    public final Process process;
+    public final Path log;
+
+    Running(Process process, Path log) {
+      this.process = process;
+      this.log = log;
+    }
+
+    /** Waits until the output contains {@code text}; fails if the process ends first or after the timeout. */
+    public void awaitOutput(String text, int seconds) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (!Files.readString(log).contains(text)) {
+        if (!process.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("spark-submit did not print '" + text + "' (alive " + process.isAlive()
+              + "):\n" + Files.readString(log));
+        }
+        Thread.sleep(100);
+      }
+    }
+
+    public Submission await(int seconds) throws Exception {
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("spark-submit did not finish within " + seconds + " s; output:\n"
+            + Files.readString(log));
+      }
+      return new Submission(process.exitValue(), Files.readString(log));
+    }
+  }
+
+  /** Starts a spark-submit like {@link #submit} without waiting for it. */
+  public Running start(String appJar, String mainClass, List<String> sparkConf, List<String> args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-cp", home.resolve("jars") + "/*",
+        "org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(), "--class", mainClass));
+    for (String c : sparkConf) {
+      cmd.add("--conf");
+      cmd.add(c);
+    }
+    cmd.add(appJar);
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    env(pb);
+    pb.redirectErrorStream(true);
+    Path out = Files.createTempFile(logs, "submit-", ".log");
+    pb.redirectOutput(out.toFile());
+    return new Running(pb.start(), out);
+  }
+
+  /** The executor JVMs the worker has launched and that are running now. */
+  public List<ProcessHandle> executors() {
+    List<ProcessHandle> out = new ArrayList<>();
+    for (Process d : daemons) {
+      d.descendants().filter(ph -> ph.info().commandLine().map(c -> c.contains("CoarseGrainedExecutorBackend"))
+          .orElse(false)).forEach(out::add);
+    }
+    return out;
+  }
+
   @Override
   public void close() {
     for (int i = daemons.size() - 1; i >= 0; i--) {

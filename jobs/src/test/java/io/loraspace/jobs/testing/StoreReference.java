@@ -158,4 +158,15 @@ public final class StoreReference {
 
   private StoreReference() {}
 
+
+  /** Output file → SHA-256, as the run's manifest records them (every file but the manifest and _SUCCESS). */
+  public static java.util.Map<String, String> dataHashes(java.nio.file.Path out) throws java.io.IOException {
+    com.fasterxml.jackson.databind.JsonNode m = io.loraspace.jobs.output.Manifest.json()
+        .readTree(out.resolve("manifest.json").toFile());
+    java.util.Map<String, String> h = new java.util.TreeMap<>();
+    for (com.fasterxml.jackson.databind.JsonNode f : m.get("outputs")) {
+      h.put(f.get("path").asText(), f.get("sha256").asText());
+    }
+    return h;
+  }
 }
