@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.spark.launcher.JavaModuleOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,8 +89,11 @@ class AirflowDagIT {
           ran.add(id);
           continue;
         }
+        // As scripts/loraspace-java launches it: Spark's driver JVM options (Kryo needs them), the embedded classpath.
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx1g", "-cp", cp, task.get("java_class").asText()));
+            .toString()));
+        cmd.addAll(List.of(JavaModuleOptions.defaultModuleOptions().split(" ")));
+        cmd.addAll(List.of("-Xmx1g", "-cp", cp, task.get("java_class").asText()));
         task.get("application_args").forEach(a -> cmd.add(a.asText()));
         cmd.addAll(List.of("--set", "spark.master=local[2]"));
         Path log = dir.resolve(task.get("task_id").asText() + ".log");
