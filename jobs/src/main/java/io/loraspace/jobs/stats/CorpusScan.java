@@ -4,6 +4,7 @@ import io.loraspace.common.error.FormatException;
 import io.loraspace.common.io.activations.ActivationRow;
 import io.loraspace.jobs.corpus.ActivationParquetReader;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -76,6 +77,7 @@ public final class CorpusScan implements Serializable {
     CorpusScan s = new CorpusScan();
     Path p = new Path(file);
     s.fileBytes = p.getFileSystem(conf.get()).getFileStatus(p).getLen();
+    long read0 = TaskInput.threadBytesRead();
     try (ActivationParquetReader r = ActivationParquetReader.open(conf.get(), p, false, true, false)) {
       ActivationRow row;
       while ((row = r.next()) != null) {
@@ -109,6 +111,8 @@ public final class CorpusScan implements Serializable {
           m.tokens += row.tokens();
         }
       }
+    } finally {
+      TaskInput.reportSince(read0);
     }
     return s;
   }

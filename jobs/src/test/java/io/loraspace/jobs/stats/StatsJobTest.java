@@ -106,6 +106,9 @@ class StatsJobTest {
           .path("BF16").asLong()).isPositive();
     }
     assertThat(manifest.path("siteDtypes")).hasSize(4);
+    // Tasks read the files themselves; their reads reach Spark's input metrics (the progress log's "read").
+    assertThat(manifest.path("counts").path("sparkBytesRead").asLong())
+        .isGreaterThanOrEqualTo(manifest.path("counts").path("inputBytes").asLong()).isPositive();
   }
 
   /**
