@@ -94,8 +94,7 @@ public final class RecycleBenchmark {
       exact += tx;
       System.out.printf("fold %3d: downdate %.3f s (%s, %d restarts), recomputation %.2f s -> %.0fx; sin(theta) %.1e, "
           + "held-out error %.4f (rel. diff %.1e)%n", i, tf, fold.solver.id(), fold.restarts, tx, tx / tf, sin,
-          fold.heldOutError,
-          errDiff);
+          fold.heldOutError, errDiff);
     }
     System.out.printf("per-fold speed-up over %d folds: %.0fx (downdate %.3f s/fold, recomputation %.2f s/fold); "
         + "max sin(theta) %.1e, max rel. held-out error diff %.1e%n", folds, exact / down, down / folds,
