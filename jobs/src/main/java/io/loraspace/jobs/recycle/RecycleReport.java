@@ -98,6 +98,8 @@ final class RecycleReport {
           m.put("gapAtK", sm.gap[i]);
         }
         m.put("smallGap", smallGap(sm.gap[i], s.gapTolerance));
+        // Module fits are never iterative: dsyevr on the whole spectrum (threshold mode, leave-one-out) or on K + 1.
+        m.put("solver", sm.spectrumRatios[i] != null ? "dsyevr-full" : "dsyevr-top");
         putArray(m, "componentRatios", sm.ratios[i]);
         if (sm.spectrumRatios[i] != null) {
           putArray(m, "spectrumRatios", sm.spectrumRatios[i]);

@@ -94,6 +94,7 @@ class RecycleNumericsTest {
     for (JsonNode m : report.get("modules")) {
       assertThat(m.get("smallGap").asBoolean()).as(m.toString()).isTrue();
       assertThat(m.get("gapAtK").asDouble()).isBetween(0.0, 1e-3);
+      assertThat(m.get("solver").asText()).isEqualTo("dsyevr-full");
     }
     List<Row> e = errors("recycle-bulk");
     assertThat(e).hasSize(3 * 2 * 16);
