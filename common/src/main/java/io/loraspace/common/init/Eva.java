@@ -28,11 +28,14 @@ public final class Eva {
     public final double[] ratios;
     /** Eigenvalues λ_i of the centred covariance. */
     public final double[] variances;
+    /** The solver that answered ({@link EigenSolver.Solved#solver}). */
+    public final String solver;
 
-    Components(DenseMatrix rows, double[] ratios, double[] variances) {
+    Components(DenseMatrix rows, double[] ratios, double[] variances, String solver) {
       this.rows = rows;
       this.ratios = ratios;
       this.variances = variances;
+      this.solver = solver;
     }
   }
 
@@ -65,7 +68,8 @@ public final class Eva {
     if (k < 1 || k > d) {
       throw new ArgumentException("EVA: " + k + " components requested from a " + d + "-dimensional input");
     }
-    SymmetricEigen.Result eig = solver.top(c, k);
+    EigenSolver.Solved solved = solver.solve(c, k);
+    SymmetricEigen.Result eig = solved.result;
     DenseMatrix vecs = eig.vectors();
     Matrices.canonicalSigns(vecs);
     double total = Matrices.trace(c);
@@ -73,7 +77,7 @@ public final class Eva {
     for (int i = 0; i < k; i++) {
       ratios[i] = eig.values()[i] / total;
     }
-    return new Components(vecs.transpose(), ratios, eig.values());
+    return new Components(vecs.transpose(), ratios, eig.values(), solved.solver);
   }
 
   /** {@code lora_A} = the first r components, {@code lora_B = 0}. */

@@ -85,13 +85,18 @@ public final class PartialSymmetricEigen {
     private final int restarts;
     private final long operatorColumns;
     private final double relativeResidual;
+    private final double next;
+    private final double nextResidual;
 
-    Result(double[] values, DenseMatrix vectors, int restarts, long operatorColumns, double relativeResidual) {
+    Result(double[] values, DenseMatrix vectors, int restarts, long operatorColumns, double relativeResidual,
+        double next, double nextResidual) {
       this.values = values;
       this.vectors = vectors;
       this.restarts = restarts;
       this.operatorColumns = operatorColumns;
       this.relativeResidual = relativeResidual;
+      this.next = next;
+      this.nextResidual = nextResidual;
     }
 
     /** Descending for LARGEST, ascending for SMALLEST. */
@@ -117,6 +122,20 @@ public final class PartialSymmetricEigen {
     public double relativeResidual() {
       return relativeResidual;
     }
+
+    /**
+     * The (k+1)-th Ritz value at exit (the best unwanted one), NaN when the search space held only k vectors. It is
+     * not required to converge: for LARGEST it is a lower bound of λ_{k+1} (Cauchy interlacing), and an eigenvalue
+     * lies within {@link #nextResidual()}·‖A‖ of it.
+     */
+    public double next() {
+      return next;
+    }
+
+    /** Residual / ‖A‖ estimate of the (k+1)-th Ritz pair at exit, NaN with {@link #next()}. */
+    public double nextResidual() {
+      return nextResidual;
+    }
   }
 
   private PartialSymmetricEigen() {}
@@ -137,7 +156,7 @@ public final class PartialSymmetricEigen {
       throw new ArgumentException("Requested " + k + " eigenpairs of an operator of dimension " + d);
     }
     if (k == 0) {
-      return new Result(new double[0], DenseMatrix.zeros(d, 0), 0, 0, 0.0);
+      return new Result(new double[0], DenseMatrix.zeros(d, 0), 0, 0, 0.0, Double.NaN, Double.NaN);
     }
     int extra = Math.max(4, Math.min(k, options.extraBlock));
     int b = Math.min(d, k + extra);
@@ -224,7 +243,18 @@ public final class PartialSymmetricEigen {
       double rel = normA == 0 ? 0 : worst / normA;
       if (rel <= options.tolerance || m == d) {
         double[] out = java.util.Arrays.copyOf(vals, k);
-        return new Result(out, xn.columns(0, k), restart, columns, rel);
+        double next = Double.NaN;
+        double nextRes = Double.NaN;
+        if (keep > k) {
+          double r = 0;
+          for (int i = 0; i < d; i++) {
+            double e = axn.get(i, k) - vals[k] * xn.get(i, k);
+            r += e * e;
+          }
+          next = vals[k];
+          nextRes = normA == 0 ? 0 : Math.sqrt(r) / normA;
+        }
+        return new Result(out, xn.columns(0, k), restart, columns, rel, next, nextRes);
       }
       x = xn;
       ax = axn;

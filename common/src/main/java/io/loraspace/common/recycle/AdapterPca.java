@@ -3,9 +3,7 @@ package io.loraspace.common.recycle;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
-import io.loraspace.common.linalg.PartialSymmetricEigen;
 import io.loraspace.common.linalg.SymmetricEigen;
-import io.loraspace.common.linalg.SymmetricOperator;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -84,17 +82,23 @@ public final class AdapterPca {
     public final double[] eigenvalues;
     /** Trace of the scatter: the total variance the ratios refer to. */
     public final double total;
-    /** The whole spectrum when it was computed (threshold mode), else null. */
+    /** The whole spectrum when it was computed (threshold mode, or from an eigenbasis), else null. */
     public final double[] spectrum;
+    /**
+     * Relative gap at K, {@code (λ_K − λ_{K+1}) / λ_1} (negative λ_{K+1} read as 0; 0 for a zero scatter; NaN when
+     * K = d or for a stored basis): below ~1e-3 the K-th component is not determined by data stored in BF16/F16.
+     */
+    public final double gap;
 
     Basis(DenseMatrix components, int principal, double[] mean, double[] eigenvalues, double total,
-        double[] spectrum) {
+        double[] spectrum, double gap) {
       this.components = components;
       this.principal = principal;
       this.mean = mean;
       this.eigenvalues = eigenvalues;
       this.total = total;
       this.spectrum = spectrum;
+      this.gap = gap;
     }
 
     /** A stored basis (components d × K, mean) for projecting and reconstructing; no spectrum. */
@@ -103,7 +107,7 @@ public final class AdapterPca {
         throw new ArgumentException("Basis components are " + components.shapeString() + " but the mean has "
             + mean.length + " entries");
       }
-      return new Basis(components, components.cols(), mean, new double[0], 0, null);
+      return new Basis(components, components.cols(), mean, new double[0], 0, null, Double.NaN);
     }
 
     public int size() {
@@ -220,16 +224,19 @@ public final class AdapterPca {
     DenseMatrix v;
     double[] values;
     double[] spectrum = null;
+    double gap;
     if (e != null && o.components > 0) {
       k = o.components;
       v = e.q.columns(0, k);
       values = Arrays.copyOf(e.values, k);
       spectrum = e.values;
+      gap = k < d ? LeaveOneOutPca.relativeGap(spectrum[0], spectrum[k - 1], spectrum[k]) : Double.NaN;
     } else if (o.components > 0) {
-      SymmetricEigen.Result top = SymmetricEigen.top(c, o.components);
       k = o.components;
-      v = top.vectors();
-      values = top.values();
+      SymmetricEigen.Result top = SymmetricEigen.top(c, Math.min(d, k + 1)); // λ_{K+1} for the gap
+      v = top.vectors().columns(0, k);
+      values = Arrays.copyOf(top.values(), k);
+      gap = k < d ? LeaveOneOutPca.relativeGap(top.values()[0], top.values()[k - 1], top.values()[k]) : Double.NaN;
     } else {
       SymmetricEigen.Result all = e != null ? new SymmetricEigen.Result(e.values, e.q)
           : SymmetricEigen.full(c).descending();
@@ -246,73 +253,18 @@ public final class AdapterPca {
       k = Math.max(1, k);
       v = all.vectors().columns(0, k);
       values = Arrays.copyOf(spectrum, k);
+      gap = k < d ? LeaveOneOutPca.relativeGap(spectrum[0], spectrum[k - 1], spectrum[k]) : Double.NaN;
     }
     Matrices.canonicalSigns(v);
     DenseMatrix comps = o.pseudo > 0 ? withPseudo(v, o.pseudo, o.seed) : v;
-    return new Basis(comps, k, meanOf(t.sum, n, o.center), values, total, spectrum);
-  }
-
-  /**
-   * Leave-one-out fold: the top-K basis of the totals without the vectors {@code removed} (d × r_i), by an exact
-   * downdate {@code G − M_i M_iᵀ}, {@code σ − M_i 1}, {@code n − r_i} applied as an implicit operator (G is shared,
-   * never copied), solved by block Lanczos warm-started from {@code warm} (the full-data components).
-   */
-  public static Basis fold(Totals t, DenseMatrix removed, int k, boolean center, DenseMatrix warm,
-      PartialSymmetricEigen.Options solver) {
-    int d = t.dim();
-    long n = t.count - removed.cols();
-    if (n < (center ? 2 : 1)) {
-      throw new ArgumentException("Leave-one-out needs at least 2 adapters: without this one " + n
-          + " vectors remain");
-    }
-    double[] s = t.sum.clone();
-    for (int j = 0; j < removed.cols(); j++) {
-      for (int i = 0; i < d; i++) {
-        s[i] -= removed.get(i, j);
-      }
-    }
-    double[] mean = meanOf(s, n, center);
-    SymmetricOperator gram = SymmetricOperator.of(t.gram);
-    DenseMatrix sv = DenseMatrix.wrap(d, 1, s);
-    double invN = 1.0 / n;
-    SymmetricOperator op = new SymmetricOperator() {
-      @Override
-      public int dim() {
-        return d;
-      }
-
-      @Override
-      public void apply(DenseMatrix x, DenseMatrix out) {
-        gram.apply(x, out);
-        DenseMatrix mx = Matrices.multiply(removed, true, x, false);
-        Matrices.multiply(-1.0, removed, false, mx, false, 1.0, out);
-        if (center) {
-          DenseMatrix sx = Matrices.multiply(sv, true, x, false);
-          Matrices.multiply(-invN, sv, false, sx, false, 1.0, out);
-        }
-      }
-    };
-    PartialSymmetricEigen.Result r = PartialSymmetricEigen.solve(op, k, PartialSymmetricEigen.Which.LARGEST, warm,
-        solver);
-    double total = Matrices.trace(t.gram);
-    for (int j = 0; j < removed.cols(); j++) {
-      for (int i = 0; i < d; i++) {
-        total -= removed.get(i, j) * removed.get(i, j);
-      }
-    }
-    if (center) {
-      for (int i = 0; i < d; i++) {
-        total -= s[i] * s[i] * invN;
-      }
-    }
-    return new Basis(r.vectors(), k, mean, r.values(), total, null);
+    return new Basis(comps, k, meanOf(t.sum, n, o.center), values, total, spectrum, gap);
   }
 
   /**
    * The full eigendecomposition of the full-data scatter, the starting point of fast leave-one-out: in its eigenbasis
    * Q every fold's scatter is {@code Λ + s sᵀ/n − m mᵀ − s_i s_iᵀ/n_i} (s = Qᵀσ, m = Qᵀ M_i), diagonal plus rank
    * r_i + 2, so a fold costs one product {@code Qᵀ M_i} (d²·r_i) and a Lanczos solve whose operator costs
-   * O(d·(r_i + 2)) per vector instead of O(d²).
+   * O(d·(r_i + 2)) per vector instead of O(d²) ({@link LeaveOneOutPca}).
    */
   public static final class Eigenbasis {
     /** Eigenvectors (d×d), columns in descending order of eigenvalue. */
@@ -339,113 +291,6 @@ public final class AdapterPca {
   public static Eigenbasis eigenbasis(Totals t, boolean center) {
     SymmetricEigen.Result all = SymmetricEigen.full(scatter(t, center)).descending();
     return new Eigenbasis(all.vectors(), all.values(), t.sum.clone(), t.count, center);
-  }
-
-  /**
-   * Lanczos options for folds: the warm start is nearly the answer, so a small block (K + 4) and three Krylov blocks
-   * per restart (restarting when needed) cost least; tolerance as the default.
-   */
-  public static final PartialSymmetricEigen.Options FOLD_SOLVER = new PartialSymmetricEigen.Options(1e-10, 200, 4, 3,
-      0x5EEDL);
-
-  /** One leave-one-out fold computed in the eigenbasis. */
-  public static final class Fold {
-    /** ‖W_i − recon‖_F / ‖W_i‖_F of the removed vectors with the fold's mean and top-K components. */
-    public final double heldOutError;
-    public final double[] eigenvalues;
-    /** The fold's components in the original coordinates (d×K), or null when not asked for. */
-    public final DenseMatrix components;
-    public final int restarts;
-
-    Fold(double heldOutError, double[] eigenvalues, DenseMatrix components, int restarts) {
-      this.heldOutError = heldOutError;
-      this.eigenvalues = eigenvalues;
-      this.components = components;
-      this.restarts = restarts;
-    }
-  }
-
-  /**
-   * Leave-one-out fold by the exact downdate in the eigenbasis: removes the vectors {@code removed} (d × r_i),
-   * solves the fold's top K by block Lanczos warm-started from the full-data top K (the first K unit vectors of the
-   * eigenbasis), and measures the removed adapter's held-out error without leaving the eigenbasis.
-   */
-  public static Fold foldInEigenbasis(Eigenbasis e, DenseMatrix removed, int k,
-      PartialSymmetricEigen.Options solver, boolean wantComponents) {
-    int d = e.q.rows();
-    int r = removed.cols();
-    long n = e.count - r;
-    if (n < (e.center ? 2 : 1)) {
-      throw new ArgumentException("Leave-one-out needs at least 2 adapters: without this one " + n
-          + " vectors remain");
-    }
-    DenseMatrix m = Matrices.multiply(e.q, true, removed, false); // Qᵀ M_i (d × r)
-    double[] s = new double[d];
-    double[] si = new double[d];
-    if (e.center) {
-      double[] sq = e.qtSum;
-      for (int i = 0; i < d; i++) {
-        s[i] = sq[i];
-        double sub = 0;
-        for (int j = 0; j < r; j++) {
-          sub += m.get(i, j);
-        }
-        si[i] = sq[i] - sub;
-      }
-    }
-    DenseMatrix sv = DenseMatrix.wrap(d, 1, s);
-    DenseMatrix siv = DenseMatrix.wrap(d, 1, si);
-    double invN = e.center ? 1.0 / e.count : 0;
-    double invNi = e.center ? 1.0 / n : 0;
-    double[] lambda = e.values;
-    SymmetricOperator op = new SymmetricOperator() {
-      @Override
-      public int dim() {
-        return d;
-      }
-
-      @Override
-      public void apply(DenseMatrix x, DenseMatrix out) {
-        int b = x.cols();
-        double[] xd = x.data();
-        double[] od = out.data();
-        for (int j = 0; j < b; j++) {
-          for (int i = 0; i < d; i++) {
-            od[i + j * d] = lambda[i] * xd[i + j * d];
-          }
-        }
-        DenseMatrix mx = Matrices.multiply(m, true, x, false);
-        Matrices.multiply(-1.0, m, false, mx, false, 1.0, out);
-        if (e.center) {
-          DenseMatrix sx = Matrices.multiply(sv, true, x, false);
-          Matrices.multiply(invN, sv, false, sx, false, 1.0, out);
-          DenseMatrix six = Matrices.multiply(siv, true, x, false);
-          Matrices.multiply(-invNi, siv, false, six, false, 1.0, out);
-        }
-      }
-    };
-    DenseMatrix warm = DenseMatrix.zeros(d, k);
-    for (int j = 0; j < k; j++) {
-      warm.set(j, j, 1.0);
-    }
-    PartialSymmetricEigen.Result res = PartialSymmetricEigen.solve(op, k, PartialSymmetricEigen.Which.LARGEST, warm,
-        solver);
-    DenseMatrix y = res.vectors(); // d × K in the eigenbasis
-    // Held-out error: c = Qᵀ(w − μ_i) = m − s_i/n_i per column; residual c − Y Yᵀ c; ‖w‖ from the original.
-    DenseMatrix c = m.copy();
-    if (e.center) {
-      for (int j = 0; j < r; j++) {
-        for (int i = 0; i < d; i++) {
-          c.add(i, j, -si[i] * invNi);
-        }
-      }
-    }
-    DenseMatrix yc = Matrices.multiply(y, true, c, false);
-    Matrices.multiply(-1.0, y, false, yc, false, 1.0, c);
-    double norm = removed.frobeniusNorm();
-    double err = norm == 0 ? 0 : c.frobeniusNorm() / norm;
-    DenseMatrix comps = wantComponents ? Matrices.multiply(e.q, y) : null;
-    return new Fold(err, res.values(), comps, res.restarts());
   }
 
   /** Appends p Gaussian vectors orthogonalised (twice) against all current columns; null ones are dropped. */

@@ -5,6 +5,7 @@ import io.loraspace.common.linalg.Blas;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Subspaces;
 import io.loraspace.common.recycle.AdapterPca;
+import io.loraspace.common.recycle.LeaveOneOutPca;
 import io.loraspace.common.synth.SyntheticAdapters;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +61,7 @@ public final class RecycleBenchmark {
     System.out.printf("once per (module, factor): Gram %.2f s, full eigendecomposition %.2f s%n", tGram, tEig);
     // Two untimed warm-up folds (JIT, BLAS buffers).
     for (int w = 0; w < 2; w++) {
-      AdapterPca.foldInEigenbasis(e, vs.get(n - 1 - w), k, AdapterPca.FOLD_SOLVER, true);
+      LeaveOneOutPca.fold(e, vs.get(n - 1 - w), k, LeaveOneOutPca.Options.defaults(), true);
     }
     double down = 0;
     double exact = 0;
@@ -70,10 +71,9 @@ public final class RecycleBenchmark {
       int i = (int) ((long) f * 7919 % n);
       DenseMatrix mine = vs.get(i);
       long f0 = System.nanoTime();
-      AdapterPca.Fold fold = AdapterPca.foldInEigenbasis(e, mine, k, AdapterPca.FOLD_SOLVER, false);
+      LeaveOneOutPca.Fold fold = LeaveOneOutPca.fold(e, mine, k, LeaveOneOutPca.Options.defaults(), false);
       double tf = (System.nanoTime() - f0) / 1e9;
-      DenseMatrix comps = fold.components == null
-          ? AdapterPca.foldInEigenbasis(e, mine, k, AdapterPca.FOLD_SOLVER, true).components : null;
+      DenseMatrix comps = LeaveOneOutPca.fold(e, mine, k, LeaveOneOutPca.Options.defaults(), true).basis;
       long x0 = System.nanoTime();
       AdapterPca.Totals rest = new AdapterPca.Totals(d);
       if (i > 0) {
@@ -92,9 +92,9 @@ public final class RecycleBenchmark {
       worstErr = Math.max(worstErr, errDiff);
       down += tf;
       exact += tx;
-      System.out.printf("fold %3d: downdate %.3f s (%d restarts), recomputation %.2f s -> %.0fx; sin(theta) %.1e, "
-          + "held-out error %.4f (rel. diff %.1e)%n", i, tf, fold.restarts, tx, tx / tf, sin, fold.heldOutError,
-          errDiff);
+      System.out.printf("fold %3d: downdate %.3f s (%s, %d restarts), recomputation %.2f s -> %.0fx; sin(theta) %.1e, "
+          + "held-out error %.4f (rel. diff %.1e)%n", i, tf, fold.solver.id(), fold.restarts, tx, tx / tf, sin,
+          fold.heldOutError, errDiff);
     }
     System.out.printf("per-fold speed-up over %d folds: %.0fx (downdate %.3f s/fold, recomputation %.2f s/fold); "
         + "max sin(theta) %.1e, max rel. held-out error diff %.1e%n", folds, exact / down, down / folds,

@@ -3,6 +3,7 @@ package io.loraspace.jobs.init;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.error.FormatException;
+import io.loraspace.common.error.StateException;
 import io.loraspace.common.init.Corda;
 import io.loraspace.common.init.Eva;
 import io.loraspace.common.init.InitFactors;
@@ -82,10 +83,12 @@ final class TaskRunner {
       result.method = t.method;
       switch (t.method) {
         case SC_LORA: {
-          String solver = t.solver.resolve(w.rows(), t.r).name().toLowerCase(java.util.Locale.ROOT);
-          result.solver = solver;
+          java.util.Set<String> solvers = new java.util.TreeSet<>();
           for (double beta : t.betas) {
-            ScLora.Subspace sub = ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r, t.solver);
+            ScLora.Subspace sub = named(t, () -> ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r,
+                t.solver));
+            solvers.add(sub.solver());
+            result.solver = String.join(",", solvers);
             InitFactors f = ScLora.factors(w, sub, t.scaling);
             ObjectNode rep = baseReport(t, sub.solver());
             rep.put("beta", beta);
@@ -112,12 +115,11 @@ final class TaskRunner {
           break;
         }
         case EVA: {
-          String solver = t.solver.resolve(w.cols(), t.evaComponents).name().toLowerCase(java.util.Locale.ROOT);
-          result.solver = solver;
-          Eva.Components comp = Eva.components(plus.tokenGram, plus.tokenSum, t.plusTokens, t.evaComponents,
-              t.solver);
+          Eva.Components comp = named(t, () -> Eva.components(plus.tokenGram, plus.tokenSum, t.plusTokens,
+              t.evaComponents, t.solver));
+          result.solver = comp.solver;
           InitFactors f = Eva.init(comp, t.evaComponents, w.rows(), t.scaling);
-          ObjectNode rep = baseReport(t, solver);
+          ObjectNode rep = baseReport(t, comp.solver);
           putArray(rep, "explainedVarianceRatio", comp.ratios);
           putArray(rep, "variances", comp.variances);
           result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep,
@@ -134,7 +136,7 @@ final class TaskRunner {
         }
         case LORA_DA: {
           LoraDa.Statistics st = readGradients(conf, t, tmp, w.rows(), w.cols(), plus.tokenGram);
-          LoraDa.Result lr = LoraDa.init(t.module, st, t.loraDa, t.r, t.scaling, t.solver);
+          LoraDa.Result lr = named(t, () -> LoraDa.init(t.module, st, t.loraDa, t.r, t.scaling, t.solver));
           result.solver = lr.solver;
           ObjectNode rep = baseReport(t, lr.solver);
           rep.put("variant", t.loraDa.describe());
@@ -166,6 +168,21 @@ final class TaskRunner {
       return result;
     } finally {
       LocalFiles.deleteRecursively(tmp);
+    }
+  }
+
+  /**
+   * Runs an eigensolve of task {@code t}; a solver failure ({@link StateException}: eigensolver=partial not
+   * converging, LAPACK errors) is rethrown naming the method and module.
+   */
+  static <T> T named(InitTask t, java.util.function.Supplier<T> solve) {
+    try {
+      return solve.get();
+    } catch (StateException e) {
+      throw new StateException("init: " + t.method.id + " for module '" + t.module + "' (r = " + t.r + ", "
+          + "eigensolver=" + t.solver.name().toLowerCase(java.util.Locale.ROOT) + "): " + e.getMessage()
+          + (t.solver == io.loraspace.common.init.EigenSolver.PARTIAL ? "; eigensolver=auto falls back to the"
+          + " dense solver" : ""), e);
     }
   }
 

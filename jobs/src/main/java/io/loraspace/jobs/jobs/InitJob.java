@@ -33,11 +33,6 @@ public final class InitJob implements Job {
   }
 
   @Override
-  public String defaultOutput() {
-    return "out/init";
-  }
-
-  @Override
   public OptionSpec options() {
     return OptionSpec.builder()
         .option("stats", OptionType.STRING, null, "Statistics store written by the stats job (local, hdfs://, s3a://)")

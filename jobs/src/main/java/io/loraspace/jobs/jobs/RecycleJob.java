@@ -1,5 +1,6 @@
 package io.loraspace.jobs.jobs;
 
+import io.loraspace.common.error.ArgumentException;
 import io.loraspace.jobs.cli.Job;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.cli.OptionSpec;
@@ -39,6 +40,8 @@ public final class RecycleJob implements Job {
         .intOption("folds-per-task", 25, 1, 1 << 20, "Leave-one-out folds per Spark task")
         .intOption("verify-folds", 0, 0, 1 << 20, "Per module, this many random folds are also recomputed from "
             + "scratch; the report gives the largest difference and the per-fold speed-up")
+        .option("gap-tolerance", OptionType.DOUBLE, "1e-3", "Modules and folds whose relative gap at K, "
+            + "(λ_K − λ_{K+1}) / λ_1, is below this are flagged in the report and errors table (docs/recycle.md)")
         .option("skip-corrupt", OptionType.BOOLEAN, "false", "Skip adapters whose config or safetensors header "
             + "cannot be read (listed in the manifest) instead of failing")
         .option("modules", OptionType.STRING_LIST, "", "Regexes: only modules matching one (default: all)")
@@ -58,6 +61,10 @@ public final class RecycleJob implements Job {
     s.foldsPerTask = o.getInt("folds-per-task");
     s.verifyFolds = o.getInt("verify-folds");
     s.skipCorrupt = o.getBoolean("skip-corrupt");
+    s.gapTolerance = o.getDouble("gap-tolerance");
+    if (!(s.gapTolerance >= 0 && s.gapTolerance < 1)) {
+      throw new ArgumentException("Option 'gap-tolerance' is " + s.gapTolerance + ", expected a value in [0, 1)");
+    }
     s.modules = o.getStringList("modules");
     s.seed = o.getLong("seed");
     return s;

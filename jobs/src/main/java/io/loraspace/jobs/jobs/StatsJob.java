@@ -40,6 +40,8 @@ public final class StatsJob implements Job {
             "Bytes of accumulators one task may hold; keys that do not fit together are done in separate passes")
         .choice("non-finite", "fail", List.of("fail", "skip"),
             "NaN/Inf in a block: fail naming file, row and site; or skip the token and count it")
+        .option("allow-mixed-dtypes", OptionType.BOOLEAN, "false", "Accept a (dataset, site) whose blocks have "
+            + "different dtypes (by default this fails, naming the rarest dtype's file and row: likely mislabelled)")
         .intOption("sample-batch", 64, 1, 1 << 16, "Per-sample sums batched per rank-k update of the sample Gram")
         .intOption("reduce-partitions", 0, 0, 1 << 20, "Partitions of the merge shuffle (0: number of keys, at most "
             + "4 per core)")
@@ -59,6 +61,7 @@ public final class StatsJob implements Job {
     s.policy = o.getString("non-finite").equals("skip") ? NonFinitePolicy.SKIP : NonFinitePolicy.FAIL;
     s.sampleBatch = o.getInt("sample-batch");
     s.reducePartitions = o.getInt("reduce-partitions");
+    s.allowMixedDtypes = o.getBoolean("allow-mixed-dtypes");
     StatsPipeline.run(ctx, s);
   }
 }

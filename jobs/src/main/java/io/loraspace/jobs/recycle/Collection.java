@@ -178,7 +178,8 @@ final class Collection {
     AdapterConfig config = AdapterConfig.parse(cfgBytes, cfgPath.toString());
     Path weights = new Path(dir, AdapterDirectory.WEIGHTS);
     if (!fs.exists(weights)) {
-      throw new FormatException("no " + AdapterDirectory.WEIGHTS);
+      throw new FormatException(AdapterDirectory.missingWeights(RemoteSafetensors.local(dir),
+          fs.exists(new Path(dir, AdapterDirectory.PICKLE_WEIGHTS))));
     }
     Adapter a = new Adapter(dir.getName(), dir.toString(), config.baseModelNameOrPath());
     Map<String, long[][]> pairs = new TreeMap<>();

@@ -48,6 +48,8 @@ public final class RecyclePipeline {
     public int foldsPerTask = 25;
     public int verifyFolds;
     public boolean skipCorrupt;
+    /** Relative gap at K below which a module or fold is flagged (docs/recycle.md). */
+    public double gapTolerance = 1e-3;
     public List<String> modules = List.of();
     public long seed = 1;
   }
@@ -178,6 +180,8 @@ public final class RecyclePipeline {
             ft.principal = sm.principal[fi];
             ft.center = s.pca.center;
             ft.adapterIndex = sm.adapterIndex;
+            ft.adapterDir = new ArrayList<>();
+            sm.adapterIndex.forEach(a -> ft.adapterDir.add(names.get(a)));
             ft.ranks = sm.ranks;
             ft.from = from;
             ft.to = Math.min(m, from + s.foldsPerTask);
@@ -216,14 +220,18 @@ public final class RecyclePipeline {
           int a = sm.adapterIndex.get(i);
           RecycleTasks.FoldResult f = foldOf.get(a + "|" + sm.module + "|" + factor);
           errRows.add(RowFactory.create(names.get(a), sm.module, String.valueOf(factor), sm.ranks.get(i),
-              sm.inSample[fi][i], f == null ? null : f.heldOut));
+              sm.inSample[fi][i], f == null ? null : f.heldOut, f == null ? null : f.components,
+              f == null ? null : f.solver, f == null || Double.isNaN(f.gap) ? null : f.gap,
+              f == null ? null : RecycleReport.smallGap(f.gap, s.gapTolerance)));
         }
       }
     }
     StructType errSchema = new StructType().add("adapter", DataTypes.StringType, false)
         .add("module", DataTypes.StringType, false).add("factor", DataTypes.StringType, false)
         .add("rank", DataTypes.IntegerType, false).add("in_sample_error", DataTypes.DoubleType, false)
-        .add("held_out_error", DataTypes.DoubleType, true);
+        .add("held_out_error", DataTypes.DoubleType, true).add("fold_components", DataTypes.IntegerType, true)
+        .add("fold_solver", DataTypes.StringType, true).add("fold_gap_at_k", DataTypes.DoubleType, true)
+        .add("fold_small_gap", DataTypes.BooleanType, true);
     ctx.spark().createDataFrame(errRows, errSchema).coalesce(1).write()
         .parquet(new Path(outDir, "errors").toString());
 
@@ -264,6 +272,7 @@ public final class RecyclePipeline {
     double[][] ratios = new double[2][];
     double[][] spectrumRatios = new double[2][];
     double[][] inSample = new double[2][];
+    double[] gap = new double[2];
     double seconds;
 
     static Summary of(RecycleTasks.ModuleResult r) {
@@ -279,6 +288,7 @@ public final class RecyclePipeline {
         s.vectors[i] = f.vectors;
         s.principal[i] = f.principal;
         s.size[i] = f.size;
+        s.gap[i] = f.gap;
         s.ratios[i] = f.ratios;
         if (f.spectrum != null) {
           int keep = Math.min(f.spectrum.length, 512);

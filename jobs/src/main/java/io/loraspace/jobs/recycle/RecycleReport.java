@@ -53,7 +53,11 @@ final class RecycleReport {
     c.skipped.forEach(sk::put);
     root.put("center", s.pca.center);
     root.put("selection", s.pca.components > 0 ? "K = " + s.pca.components : "threshold " + s.pca.threshold);
+    root.put("gapTolerance", s.gapTolerance);
     Map<String, List<Double>> held = new TreeMap<>();
+    Map<String, Integer> solvers = new TreeMap<>();
+    ArrayNode smallGapFolds = Manifest.json().createArrayNode();
+    int aboveOne = 0;
     double maxSin = 0;
     double maxErrDiff = 0;
     int verified = 0;
@@ -61,6 +65,15 @@ final class RecycleReport {
     double exactSeconds = 0;
     for (RecycleTasks.FoldResult f : folds) {
       held.computeIfAbsent(f.module + "|" + f.factor, k -> new ArrayList<>()).add(f.heldOut);
+      solvers.merge(f.solver, 1, Integer::sum);
+      if (f.heldOut > 1) {
+        aboveOne++;
+      }
+      if (smallGap(f.gap, s.gapTolerance)) {
+        smallGapFolds.addObject().put("adapter", c.adapters.get(f.adapter).dir).put("module", f.module)
+            .put("factor", String.valueOf(f.factor)).put("gapAtK", f.gap).put("components", f.components)
+            .put("solver", f.solver);
+      }
       if (!Double.isNaN(f.sinAngle)) {
         verified++;
         maxSin = Math.max(maxSin, f.sinAngle);
@@ -81,6 +94,12 @@ final class RecycleReport {
           cum += r;
         }
         m.put("explainedVarianceRatio", cum);
+        if (!Double.isNaN(sm.gap[i])) {
+          m.put("gapAtK", sm.gap[i]);
+        }
+        m.put("smallGap", smallGap(sm.gap[i], s.gapTolerance));
+        // Module fits are never iterative: dsyevr on the whole spectrum (threshold mode, leave-one-out) or on K + 1.
+        m.put("solver", sm.spectrumRatios[i] != null ? "dsyevr-full" : "dsyevr-top");
         putArray(m, "componentRatios", sm.ratios[i]);
         if (sm.spectrumRatios[i] != null) {
           putArray(m, "spectrumRatios", sm.spectrumRatios[i]);
@@ -101,11 +120,23 @@ final class RecycleReport {
           maxErrDiff).put("downdateSeconds", downdateSeconds).put("recomputeSeconds", exactSeconds)
           .put("speedUp", exactSeconds / Math.max(1e-12, downdateSeconds));
     }
+    if (!folds.isEmpty()) {
+      ObjectNode sv = root.putObject("foldSolvers");
+      solvers.forEach(sv::put);
+      root.put("foldsWithSmallGap", smallGapFolds.size());
+      root.set("smallGapFolds", smallGapFolds);
+      root.put("heldOutErrorsAboveOne", aboveOne);
+    }
     ArrayNode all = root.putArray("heldOutErrors");
     for (RecycleTasks.FoldResult f : folds) {
       all.add(f.heldOut);
     }
     return root;
+  }
+
+  /** Whether a relative gap at K is below the tolerance (NaN, K = the whole space, is never flagged). */
+  static boolean smallGap(double gap, double tolerance) {
+    return !Double.isNaN(gap) && gap < tolerance;
   }
 
   private static double mean(double[] v) {
@@ -123,73 +154,40 @@ final class RecycleReport {
     }
   }
 
+  /** Curves per plot, and plots at most, in the explained-variance figure. */
+  static final int CURVES_PER_PLOT = 10;
+  static final int MAX_PLOTS = 12;
+
   static String html(JsonNode r) {
     StringBuilder b = new StringBuilder();
     b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>loraspace recycle</title><style>")
         .append("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;")
-        .append("padding:3px 8px;text-align:right}th{background:#eee}</style></head><body>");
+        .append("padding:3px 8px;text-align:right}th{background:#eee}.warn{color:#a40}</style></head><body>");
     b.append("<h1>EigenLoRAx basis of ").append(InitReport.esc(r.path("collection").asText())).append("</h1>");
     b.append("<p>").append(r.path("adapters").asInt()).append(" adapters (").append(r.path("skipped").asInt())
         .append(" skipped), selection ").append(InitReport.esc(r.path("selection").asText())).append(", ")
         .append(r.path("center").asBoolean() ? "centred" : "uncentred").append(".</p>");
-    // Explained-variance curves (cumulative), one series per (module, factor), at most 10 drawn.
-    List<InitReport.Series> curves = new ArrayList<>();
-    for (JsonNode m : r.path("modules")) {
-      JsonNode src = m.has("spectrumRatios") ? m.get("spectrumRatios") : m.get("componentRatios");
-      double[] cum = new double[src.size()];
-      double c = 0;
-      for (int i = 0; i < cum.length; i++) {
-        c += src.get(i).asDouble();
-        cum[i] = c;
-      }
-      if (curves.size() < 10 && cum.length > 0) {
-        double[] x = new double[cum.length];
-        for (int i = 0; i < x.length; i++) {
-          x[i] = i + 1;
-        }
-        curves.add(new InitReport.Series(m.path("module").asText().replaceAll(".*layers\\.", "")
-            + " " + m.path("factor").asText(), x, cum, true));
-      }
-    }
-    b.append(InitReport.plot("Cumulative explained variance (first 10 module factors)", "number of components",
-        "explained variance ratio", curves, false));
-    JsonNode held = r.path("heldOutErrors");
-    if (held.size() > 0) {
-      double[] v = new double[held.size()];
-      double max = 0;
-      for (int i = 0; i < v.length; i++) {
-        v[i] = held.get(i).asDouble();
-        max = Math.max(max, v[i]);
-      }
-      int bins = 30;
-      double[] x = new double[bins];
-      double[] y = new double[bins];
-      for (int i = 0; i < bins; i++) {
-        x[i] = (i + 0.5) * max / bins;
-      }
-      for (double e : v) {
-        y[Math.min(bins - 1, (int) (e / Math.max(max, 1e-300) * bins))]++;
-      }
-      b.append(InitReport.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
-          "‖W − recon‖ / ‖W‖", "folds", List.of(new InitReport.Series("folds", x, y, true)), false));
-    }
+    explainedVariance(b, r.path("modules"));
+    heldOut(b, r);
     JsonNode ver = r.path("verification");
     if (!ver.isMissingNode()) {
       b.append("<p>Verified against exact recomputation on ").append(ver.path("folds").asInt())
           .append(" random folds: max sin θ ").append(InitReport.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
           .append(", max relative held-out error difference ")
-          .append(InitReport.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble()))
-          .append(", downdate ").append(InitReport.fmt(ver.path("speedUp").asDouble()))
-          .append("× faster per fold.</p>");
+          .append(InitReport.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble())).append(", ")
+          .append(speed(ver.path("speedUp").asDouble())).append(".</p>");
     }
+    smallGaps(b, r);
     b.append("<table><tr><th>module</th><th>factor</th><th>dim</th><th>vectors</th><th>K</th><th>explained</th>")
-        .append("<th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
+        .append("<th>gap at K</th><th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
     for (JsonNode m : r.path("modules")) {
       b.append("<tr><td style=\"text-align:left\">").append(InitReport.esc(m.path("module").asText()))
           .append("</td><td>").append(m.path("factor").asText()).append("</td><td>").append(m.path("dim").asInt())
           .append("</td><td>").append(m.path("vectors").asLong()).append("</td><td>")
           .append(m.path("principalComponents").asInt()).append("</td><td>")
-          .append(InitReport.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td>")
+          .append(InitReport.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td")
+          .append(m.path("smallGap").asBoolean() ? " class=\"warn\">" : ">")
+          .append(m.has("gapAtK") ? InitReport.fmt(m.path("gapAtK").asDouble()) : "–").append("</td><td>")
           .append(InitReport.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
           .append(m.has("meanHeldOutError") ? InitReport.fmt(m.path("meanHeldOutError").asDouble()) : "–")
           .append("</td><td>")
@@ -198,5 +196,128 @@ final class RecycleReport {
     }
     b.append("</table></body></html>\n");
     return b.toString();
+  }
+
+  /** "downdate 3.2× faster per fold than recomputation", or "… 1.54× slower …" when the ratio is below 1. */
+  static String speed(double recomputeOverDowndate) {
+    if (recomputeOverDowndate >= 1) {
+      return "downdate " + InitReport.fmt(recomputeOverDowndate) + "× faster per fold than exact recomputation";
+    }
+    return "downdate " + InitReport.fmt(1 / recomputeOverDowndate) + "× slower per fold than exact recomputation";
+  }
+
+  /** Cumulative explained-variance curves, {@link #CURVES_PER_PLOT} (module, factor) pairs per plot. */
+  private static void explainedVariance(StringBuilder b, JsonNode modules) {
+    List<InitReport.Series> curves = new ArrayList<>();
+    for (JsonNode m : modules) {
+      JsonNode src = m.has("spectrumRatios") ? m.get("spectrumRatios") : m.get("componentRatios");
+      if (src.size() == 0) {
+        continue;
+      }
+      double[] x = new double[src.size()];
+      double[] cum = new double[src.size()];
+      double c = 0;
+      for (int i = 0; i < cum.length; i++) {
+        c += src.get(i).asDouble();
+        cum[i] = c;
+        x[i] = i + 1;
+      }
+      curves.add(new InitReport.Series(m.path("module").asText().replaceAll(".*layers\\.", "") + " "
+          + m.path("factor").asText(), x, cum, true));
+    }
+    int shown = Math.min(curves.size(), CURVES_PER_PLOT * MAX_PLOTS);
+    b.append("<h2>Cumulative explained variance</h2><p>").append(shown).append(" of ").append(curves.size())
+        .append(" (module, factor) pairs shown, ").append(CURVES_PER_PLOT).append(" per plot")
+        .append(shown < curves.size() ? ", the first in module order (every pair's ratios are in report.json)" : "")
+        .append(".</p>");
+    for (int from = 0; from < shown; from += CURVES_PER_PLOT) {
+      int to = Math.min(shown, from + CURVES_PER_PLOT);
+      b.append(InitReport.plot("Cumulative explained variance, pairs " + (from + 1) + "–" + to + " of "
+          + curves.size(), "number of components", "explained variance ratio", curves.subList(from, to), false));
+    }
+  }
+
+  private static void heldOut(StringBuilder b, JsonNode r) {
+    JsonNode held = r.path("heldOutErrors");
+    if (held.size() == 0) {
+      return;
+    }
+    double[] v = new double[held.size()];
+    double max = 0;
+    for (int i = 0; i < v.length; i++) {
+      v[i] = held.get(i).asDouble();
+      max = Math.max(max, v[i]);
+    }
+    int bins = 30;
+    double[] x = new double[bins];
+    double[] y = new double[bins];
+    for (int i = 0; i < bins; i++) {
+      x[i] = (i + 0.5) * max / bins;
+    }
+    for (double e : v) {
+      y[Math.min(bins - 1, (int) (e / Math.max(max, 1e-300) * bins))]++;
+    }
+    b.append(InitReport.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
+        "‖W − recon‖ / ‖W‖", "folds", List.of(new InitReport.Series("folds", x, y, true)), false));
+    b.append("<p>Held-out error of adapter i: ‖w − μ_i − V_i V_iᵀ(w − μ_i)‖ / ‖w‖ over its vectors w, with the mean μ_i")
+        .append(" and top-K components V_i of the other adapters.");
+    if (r.path("center").asBoolean()) {
+      b.append(" With centring the reconstruction starts from the mean, so the error can exceed 1: it does when the")
+          .append(" adapter's residual off the others' subspace, measured from their mean, is longer than the")
+          .append(" adapter itself (an adapter unlike the rest, or small next to the mean); above 1 the basis")
+          .append(" reconstructs it worse than zero would.");
+    }
+    int above = r.path("heldOutErrorsAboveOne").asInt();
+    if (above > 0) {
+      b.append(" <span class=\"warn\">").append(above).append(" of ").append(v.length)
+          .append(" folds have a held-out error above 1.</span>");
+    }
+    b.append("</p>");
+  }
+
+  /** Modules and folds whose relative gap at K is below the tolerance. */
+  private static void smallGaps(StringBuilder b, JsonNode r) {
+    double tol = r.path("gapTolerance").asDouble();
+    JsonNode solvers = r.path("foldSolvers");
+    if (!solvers.isMissingNode()) {
+      b.append("<p>Fold solvers: ");
+      List<String> parts = new ArrayList<>();
+      solvers.fields().forEachRemaining(e -> parts.add(e.getValue().asInt() + " " + e.getKey()));
+      b.append(InitReport.esc(String.join(", ", parts))).append(" (dense: LAPACK on the fold's scatter, where")
+          .append(" Lanczos could not certify the subspace).</p>");
+    }
+    List<String> mods = new ArrayList<>();
+    for (JsonNode m : r.path("modules")) {
+      if (m.path("smallGap").asBoolean()) {
+        mods.add(m.path("module").asText() + " " + m.path("factor").asText() + " ("
+            + InitReport.fmt(m.path("gapAtK").asDouble()) + ")");
+      }
+    }
+    int folds = r.path("foldsWithSmallGap").asInt();
+    if (mods.isEmpty() && folds == 0) {
+      return;
+    }
+    b.append("<p class=\"warn\">Relative gap at K, (λ_K − λ_{K+1}) / λ_1, below gap-tolerance = ")
+        .append(InitReport.fmt(tol)).append(": the K-th component is not well determined (a relative change of")
+        .append(" the data of that size can swap it with the next one). ");
+    if (!mods.isEmpty()) {
+      b.append(mods.size()).append(" module factors: ").append(InitReport.esc(String.join(", ", mods)))
+          .append(". ");
+    }
+    if (folds > 0) {
+      b.append(folds).append(" folds (the errors table's fold_small_gap column; ");
+      int listed = 0;
+      for (JsonNode f : r.path("smallGapFolds")) {
+        if (listed++ == 10) {
+          b.append("…");
+          break;
+        }
+        b.append(listed > 1 ? "; " : "").append(InitReport.esc(f.path("adapter").asText())).append(" ")
+            .append(InitReport.esc(f.path("module").asText())).append(" ").append(f.path("factor").asText())
+            .append(" gap ").append(InitReport.fmt(f.path("gapAtK").asDouble()));
+      }
+      b.append(").");
+    }
+    b.append(" Choose K at a larger gap (see the curves), or treat these components as uncertain.</p>");
   }
 }

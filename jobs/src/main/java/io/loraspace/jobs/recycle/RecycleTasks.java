@@ -1,5 +1,9 @@
 package io.loraspace.jobs.recycle;
 
+import io.loraspace.common.error.ArgumentException;
+import io.loraspace.common.error.FormatException;
+import io.loraspace.common.error.LoraspaceException;
+import io.loraspace.common.error.StateException;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.peft.AdapterDirectory;
 import io.loraspace.common.io.safetensors.SafetensorsFile;
@@ -7,8 +11,8 @@ import io.loraspace.common.io.safetensors.SafetensorsWriter;
 import io.loraspace.common.io.store.StatsStore;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
-import io.loraspace.common.linalg.PartialSymmetricEigen;
 import io.loraspace.common.recycle.AdapterPca;
+import io.loraspace.common.recycle.LeaveOneOutPca;
 import io.loraspace.jobs.init.LocalFiles;
 import io.loraspace.jobs.spark.HadoopConf;
 import java.io.IOException;
@@ -56,6 +60,8 @@ final class RecycleTasks {
     double[] ratios;
     double[] spectrum;
     double total;
+    /** Relative gap at K of the full-data scatter ({@link AdapterPca.Basis#gap}). */
+    double gap;
     /** Per adapter of the task: in-sample relative reconstruction error. */
     double[] inSample;
     /** Per adapter: loadings (size × r_i), row-major. */
@@ -117,8 +123,15 @@ final class RecycleTasks {
       }
       AdapterPca.Totals tot = new AdapterPca.Totals(d);
       tot.add(stacked); // one d × n product instead of n rank-r updates of the d×d Gram
-      AdapterPca.Eigenbasis e = t.writeWork && tot.count >= 2 ? AdapterPca.eigenbasis(tot, t.pca.center) : null;
-      AdapterPca.Basis b = AdapterPca.fit(tot, t.pca, "module '" + t.module + "' lora_" + factor, e);
+      AdapterPca.Eigenbasis e;
+      AdapterPca.Basis b;
+      try {
+        e = t.writeWork && tot.count >= 2 ? AdapterPca.eigenbasis(tot, t.pca.center) : null;
+        b = AdapterPca.fit(tot, t.pca, "module '" + t.module + "' lora_" + factor, e);
+      } catch (RuntimeException ex) {
+        throw named("recycle: PCA of module '" + t.module + "' lora_" + factor + " (" + tot.count + " vectors of dim "
+            + d + ")", ex);
+      }
       FactorResult fr = new FactorResult();
       fr.factor = factor;
       fr.dim = d;
@@ -129,6 +142,7 @@ final class RecycleTasks {
       fr.ratios = b.ratios();
       fr.spectrum = b.spectrum;
       fr.total = b.total;
+      fr.gap = b.gap;
       fr.inSample = new double[vs.size()];
       for (int i = 0; i < vs.size(); i++) {
         fr.inSample[i] = b.relativeError(vs.get(i));
@@ -182,9 +196,12 @@ final class RecycleTasks {
     int principal;
     boolean center;
     List<Integer> adapterIndex;
+    /** Adapter directories, parallel to adapterIndex (for messages). */
+    List<String> adapterDir;
     List<Integer> ranks;
     int from;
     int to;
+    LeaveOneOutPca.Options solver = LeaveOneOutPca.Options.defaults();
     /** Folds (positions in adapterIndex) also recomputed exactly, for verification and the naive timing. */
     List<Integer> verify = new ArrayList<>();
   }
@@ -197,6 +214,12 @@ final class RecycleTasks {
     int adapter;
     double heldOut;
     double seconds;
+    /** {@link LeaveOneOutPca.Solver#id()} of the solver that answered. */
+    String solver;
+    /** The fold's relative gap at K ({@link LeaveOneOutPca.Fold#gap}). */
+    double gap;
+    /** K used in this fold (less than asked when the fold has fewer components). */
+    int components;
     /** When verified: exact recomputation's held-out error, max principal-angle sine, seconds; else NaN. */
     double exactHeldOut = Double.NaN;
     double sinAngle = Double.NaN;
@@ -218,19 +241,31 @@ final class RecycleTasks {
         for (int i = 0; i < t.ranks.size(); i++) {
           offset[i + 1] = offset[i] + t.ranks.get(i);
         }
-        PartialSymmetricEigen.Options opts = AdapterPca.FOLD_SOLVER;
         long t0 = System.nanoTime();
         for (int i = t.from; i < t.to; i++) {
           DenseMatrix mine = stacked.columns(offset[i], offset[i + 1]);
           long f0 = System.nanoTime();
           boolean verify = t.verify.contains(i);
-          AdapterPca.Fold b = AdapterPca.foldInEigenbasis(e, mine, t.principal, opts, verify);
+          String where = "recycle: leave-one-out fold without adapter " + t.adapterDir.get(i) + ", module '"
+              + t.module + "' lora_" + t.factor + " (K = " + t.principal + ", d = " + d + ")";
+          LeaveOneOutPca.Fold b;
+          try {
+            b = LeaveOneOutPca.fold(e, mine, t.principal, t.solver, verify);
+          } catch (RuntimeException ex) {
+            throw named(where, ex);
+          }
           FoldResult r = new FoldResult();
           r.module = t.module;
           r.factor = t.factor;
           r.adapter = t.adapterIndex.get(i);
           r.heldOut = b.heldOutError;
+          r.solver = b.solver.id();
+          r.gap = b.gap;
+          r.components = b.components;
           r.seconds = (System.nanoTime() - f0) / 1e9;
+          if (b.solver != LeaveOneOutPca.Solver.LANCZOS) {
+            LOG.info("{}: solved densely ({}), relative gap at K {}", where, b.solver.id(), b.gap);
+          }
           if (verify) {
             long e0 = System.nanoTime();
             AdapterPca.Totals rest = new AdapterPca.Totals(d);
@@ -241,12 +276,12 @@ final class RecycleTasks {
               rest.add(stacked.columns(offset[i + 1], stacked.cols()));
             }
             AdapterPca.Options o = new AdapterPca.Options();
-            o.components = t.principal;
+            o.components = b.components;
             o.center = t.center;
-            AdapterPca.Basis exact = AdapterPca.fit(rest, o, t.module);
+            AdapterPca.Basis exact = AdapterPca.fit(rest, o, where);
             r.exactSeconds = (System.nanoTime() - e0) / 1e9;
             r.exactHeldOut = exact.relativeError(mine);
-            r.sinAngle = io.loraspace.common.linalg.Subspaces.maxSinPrincipalAngle(exact.components, b.components);
+            r.sinAngle = io.loraspace.common.linalg.Subspaces.maxSinPrincipalAngle(exact.components, b.basis);
           }
           out.add(r);
         }
@@ -258,5 +293,17 @@ final class RecycleTasks {
     } finally {
       LocalFiles.deleteRecursively(tmp);
     }
+  }
+
+  /** {@code e} with {@code where} (job, module, factor, fold) in front, of the same kind (argument, format, state). */
+  static LoraspaceException named(String where, RuntimeException e) {
+    String msg = where + ": " + e.getMessage();
+    if (e instanceof FormatException) {
+      return new FormatException(msg, e);
+    }
+    if (e instanceof ArgumentException) {
+      return new ArgumentException(msg, e);
+    }
+    return new StateException(msg, e);
   }
 }

@@ -2,6 +2,7 @@ package io.loraspace.jobs.recycle;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.loraspace.common.error.FormatException;
+import io.loraspace.common.io.safetensors.TorchWeights;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.common.linalg.DenseMatrix;
@@ -46,17 +47,24 @@ final class RemoteSafetensors implements AutoCloseable {
     this.dataStart = dataStart;
   }
 
+  /** A path as a user types it: without the scheme for local files (file:/x → /x). */
+  static String local(Path p) {
+    String scheme = p.toUri().getScheme();
+    return scheme == null || scheme.equals("file") ? p.toUri().getPath() : p.toString();
+  }
+
   /** Opens and parses the header; a damaged file fails naming it. */
   static RemoteSafetensors open(FileSystem fs, Path path) throws IOException {
     FSDataInputStream in = fs.open(path);
     try {
       long size = fs.getFileStatus(path).getLen();
-      byte[] len = new byte[8];
+      byte[] len = new byte[size > 8 ? 9 : 8];
       if (size < 8) {
         throw new FormatException(path + ": " + size + " bytes, too short for a safetensors file");
       }
       in.readFully(0, len);
       long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+      TorchWeights.rejectIfTorch(local(path), len, len.length, size, n);
       if (n <= 0 || n > 100_000_000L || 8 + n > size) {
         throw new FormatException(path + ": safetensors header length " + n + " is invalid for a file of " + size
             + " bytes");

@@ -4,6 +4,7 @@ import io.loraspace.common.error.FormatException;
 import io.loraspace.common.io.activations.ActivationRow;
 import io.loraspace.jobs.corpus.ActivationParquetReader;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -32,6 +33,9 @@ public final class CorpusScan implements Serializable {
     public final Set<String> modules = new LinkedHashSet<>();
     public long rows;
     public long tokens;
+    /** Rows per block dtype, and where each dtype was first seen. */
+    public final Map<String, Long> dtypeRows = new TreeMap<>();
+    public final Map<String, String> dtypeFirstSeen = new TreeMap<>();
 
     Site(String dataset, String site, int dim, String firstSeen) {
       this.dataset = dataset;
@@ -73,6 +77,7 @@ public final class CorpusScan implements Serializable {
     CorpusScan s = new CorpusScan();
     Path p = new Path(file);
     s.fileBytes = p.getFileSystem(conf.get()).getFileStatus(p).getLen();
+    long read0 = TaskInput.threadBytesRead();
     try (ActivationParquetReader r = ActivationParquetReader.open(conf.get(), p, false, true, false)) {
       ActivationRow row;
       while ((row = r.next()) != null) {
@@ -87,6 +92,8 @@ public final class CorpusScan implements Serializable {
           throw dimMismatch(row.site(), site.dim, site.firstSeen, row.dim(), where);
         }
         site.modules.addAll(row.modules());
+        site.dtypeRows.merge(row.dtype().name(), 1L, Long::sum);
+        site.dtypeFirstSeen.putIfAbsent(row.dtype().name(), where);
         site.rows++;
         site.tokens += row.tokens();
         for (ActivationRow.GradBlock g : row.grads()) {
@@ -104,6 +111,8 @@ public final class CorpusScan implements Serializable {
           m.tokens += row.tokens();
         }
       }
+    } finally {
+      TaskInput.reportSince(read0);
     }
     return s;
   }
@@ -127,6 +136,8 @@ public final class CorpusScan implements Serializable {
           throw dimMismatch(o.site, mine.dim, mine.firstSeen, o.dim, o.firstSeen);
         }
         mine.modules.addAll(o.modules);
+        o.dtypeRows.forEach((k, v) -> mine.dtypeRows.merge(k, v, Long::sum));
+        o.dtypeFirstSeen.forEach(mine.dtypeFirstSeen::putIfAbsent);
         mine.rows += o.rows;
         mine.tokens += o.tokens;
       }
@@ -154,6 +165,42 @@ public final class CorpusScan implements Serializable {
       }
     }
     return this;
+  }
+
+  /**
+   * Fails when a (dataset, site) holds blocks of more than one dtype, unless {@code allowMixed}: a block tagged F16
+   * that holds BF16 bytes (same length) decodes to wrong values without any other sign. The message names the rarest
+   * dtype's first file and row (the likely mislabelled block) and every dtype with its row count.
+   */
+  public void checkDtypes(boolean allowMixed) {
+    if (allowMixed) {
+      return;
+    }
+    for (Site site : sites.values()) {
+      if (site.dtypeRows.size() < 2) {
+        continue;
+      }
+      String rare = null;
+      List<String> seen = new ArrayList<>();
+      for (Map.Entry<String, Long> e : site.dtypeRows.entrySet()) {
+        if (rare == null || e.getValue() < site.dtypeRows.get(rare)) {
+          rare = e.getKey();
+        }
+        seen.add(e.getKey() + " × " + e.getValue() + " (first at " + site.dtypeFirstSeen.get(e.getKey()) + ")");
+      }
+      throw new FormatException("Site '" + site.site + "' of dataset '" + site.dataset + "' mixes block dtypes: "
+          + String.join(", ", seen) + "; the " + rare + " block at " + site.dtypeFirstSeen.get(rare) + " is probably"
+          + " mislabelled (blocks of one dataset and site must share a dtype; allow-mixed-dtypes=true accepts it)");
+    }
+  }
+
+  /** Per (dataset, site) ("dataset/site"), rows per block dtype, for the manifest. */
+  public Map<String, Map<String, Long>> dtypeCounts() {
+    Map<String, Map<String, Long>> out = new TreeMap<>();
+    for (Site site : sites.values()) {
+      out.put(site.dataset + "/" + site.site, new TreeMap<>(site.dtypeRows));
+    }
+    return out;
   }
 
   public List<String> datasets() {

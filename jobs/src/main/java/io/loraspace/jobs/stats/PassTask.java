@@ -10,6 +10,7 @@ import io.loraspace.common.stats.DiagonalSecondMomentAccumulator;
 import io.loraspace.common.stats.TokenGramAccumulator;
 import io.loraspace.jobs.corpus.ActivationParquetReader;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
@@ -94,6 +95,7 @@ final class PassTask implements Serializable {
     while (files.hasNext()) {
       String file = files.next();
       fileCount++;
+      long read0 = TaskInput.threadBytesRead();
       try (ActivationParquetReader r = ActivationParquetReader.open(conf.get(), new Path(file), true,
           !moduleKeys.isEmpty())) {
         ActivationRow row;
@@ -107,6 +109,8 @@ final class PassTask implements Serializable {
                 fileCount, st.rows, st.bytes / 1048576.0, st.bytes / 1048576.0 / secs));
           }
         }
+      } finally {
+        TaskInput.reportSince(read0);
       }
     }
     return emit(st).iterator();

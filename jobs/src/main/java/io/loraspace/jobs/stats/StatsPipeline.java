@@ -65,6 +65,8 @@ public final class StatsPipeline {
     public NonFinitePolicy policy;
     public int sampleBatch;
     public int reducePartitions;
+    /** Accept (dataset, site)s whose blocks have different dtypes ({@link CorpusScan#checkDtypes}). */
+    public boolean allowMixedDtypes;
   }
 
   /** What one written file holds (the only per-key data the driver sees). */
@@ -133,6 +135,8 @@ public final class StatsPipeline {
         .flatMap(f -> errors.guardOne(() -> CorpusScan.scanFile(conf, f)))
         .reduce(CorpusScan::merge);
     ctx.manifest().timing("scan", (System.nanoTime() - t0) / 1e9);
+    scan.checkDtypes(s.allowMixedDtypes);
+    ctx.manifest().section("siteDtypes", Manifest.json().valueToTree(scan.dtypeCounts()));
 
     // Selection.
     Set<String> datasets = new LinkedHashSet<>(s.datasets);

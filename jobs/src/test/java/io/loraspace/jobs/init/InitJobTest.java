@@ -266,6 +266,15 @@ class InitJobTest {
   }
 
   @Test
+  void outIsRequiredAsForStats() {
+    Path base = checkpoint("base-ok6", Dtype.F32, shapes(2, HIDDEN), false);
+    assertThat(cli("init", "--set", "stats=" + store, "--set", "base=" + base)).isNotZero();
+    assertThat(errText()).contains("Option 'out' is required (Output directory: local path, hdfs:// or s3a:// URI):"
+        + " set it in a conf file or with --set out=...");
+    assertThat(Path.of("out", "init")).doesNotExist();
+  }
+
+  @Test
   void unknownMethod() {
     Path base = checkpoint("base-ok5", Dtype.F32, shapes(2, HIDDEN), false);
     assertFails("Option 'methods' has unknown method 'lora-ga', expected one of [sc-lora, corda-ipa, corda-kpa, eva,"

@@ -207,6 +207,38 @@ class RecycleJobTest {
   }
 
   @Test
+  void pickleWeightsInTheCollectionAreNamedWithTheConversion() throws Exception {
+    Path coll = dir.resolve("with-bin");
+    for (int i = 0; i < 3; i++) {
+      String n = String.format("adapter-%04d", i);
+      copyDir(collection.resolve(n), coll.resolve(n));
+    }
+    Path binDir = coll.resolve("adapter-0001");
+    Files.move(binDir.resolve(AdapterDirectory.WEIGHTS), binDir.resolve("adapter_model.bin"));
+    assertFails("Corrupt adapter file:" + binDir + ": " + binDir + ": has adapter_model.bin (a PyTorch pickle, not read: "
+        + "unpickling can run code) but no adapter_model.safetensors; re-save the adapter with save_pretrained(..., "
+        + "safe_serialization=True), or convert: python -c \"import torch;", "--set", "adapters=" + coll);
+    // The same bytes under the safetensors name: recognised by their zip signature.
+    Files.write(binDir.resolve(AdapterDirectory.WEIGHTS), zipBytes());
+    Files.delete(binDir.resolve("adapter_model.bin"));
+    Path weights = binDir.resolve(AdapterDirectory.WEIGHTS);
+    assertFails("Corrupt adapter file:" + binDir + ": " + weights + ": not a safetensors file: it is a zip archive, as "
+        + "torch.save writes (pytorch_model.bin, .pt); loraspace reads only safetensors (unpickling can run code). "
+        + "Convert it: python -c \"import torch; from safetensors.torch import save_file; sd = torch.load('" + weights
+        + "', map_location='cpu', weights_only=True)", "--set", "adapters=" + coll);
+  }
+
+  private static byte[] zipBytes() throws Exception {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(b)) {
+      z.putNextEntry(new java.util.zip.ZipEntry("archive/data.pkl"));
+      z.write(new byte[] {(byte) 0x80, 2, '}', '.'});
+      z.closeEntry();
+    }
+    return b.toByteArray();
+  }
+
+  @Test
   void kLargerThanTheNumberOfVectors() {
     assertFails("K = 500 components for module 'model.layers.0.self_attn.k_proj' but its 14 adapters give",
         "--set", "adapters=" + collection, "--set", "components=500");

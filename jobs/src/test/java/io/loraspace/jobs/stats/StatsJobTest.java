@@ -8,6 +8,7 @@ import io.loraspace.common.io.activations.ActivationContract;
 import io.loraspace.common.io.activations.ActivationRow;
 import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.jobs.Main;
+import io.loraspace.jobs.corpus.ActivationParquetReader;
 import io.loraspace.jobs.corpus.ActivationParquetWriter;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.testing.StoreReference;
@@ -100,6 +101,14 @@ class StatsJobTest {
     JsonNode manifest = Manifest.json().readTree(out.resolve("manifest.json").toFile());
     assertThat(manifest.path("counts").path("inputFiles").asLong()).isEqualTo(files);
     assertThat(manifest.path("counts").path("passes").asLong()).isEqualTo(1);
+    for (JsonNode n : store.get("sites")) {
+      assertThat(manifest.path("siteDtypes").path(n.get("dataset").asText() + "/" + n.get("site").asText())
+          .path("BF16").asLong()).isPositive();
+    }
+    assertThat(manifest.path("siteDtypes")).hasSize(4);
+    // Tasks read the files themselves; their reads reach Spark's input metrics (the progress log's "read").
+    assertThat(manifest.path("counts").path("sparkBytesRead").asLong())
+        .isGreaterThanOrEqualTo(manifest.path("counts").path("inputBytes").asLong()).isPositive();
   }
 
   /**
@@ -183,6 +192,63 @@ class StatsJobTest {
             .isLessThan(1e-12);
       }
     }
+  }
+
+  /**
+   * A synth-corpus (BF16) file copied row by row, with one block of one site re-tagged F16 (same byte length, so
+   * nothing else notices): the scan fails naming that file, row and site, with the dtypes seen and their counts.
+   */
+  @Test
+  void blockTaggedWithAnotherDtypeThanItsSiteFailsNamingFileRowAndSite() throws Exception {
+    Path in = corpus(1, "corpus");
+    Path src;
+    try (var files = Files.list(in)) {
+      src = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    Path bad = dir.resolve("mislabelled");
+    Files.createDirectories(bad);
+    Path file = bad.resolve("part-00000.parquet");
+    String site = null;
+    String dataset = null;
+    long siteRows = 0;
+    long relabelled = -1;
+    long row = 0;
+    try (ActivationParquetReader r = ActivationParquetReader.open(new Configuration(),
+        new org.apache.hadoop.fs.Path(src.toUri()), true, true);
+        ActivationParquetWriter w = new ActivationParquetWriter(new Configuration(),
+            new org.apache.hadoop.fs.Path(file.toUri()), 1 << 20, "test", null)) {
+      ActivationRow a;
+      while ((a = r.next()) != null) {
+        if (site == null) {
+          site = a.site();
+          dataset = a.dataset();
+        }
+        Dtype dtype = a.dtype();
+        if (a.site().equals(site) && a.dataset().equals(dataset)) {
+          siteRows++;
+          if (siteRows == 3) {
+            dtype = Dtype.F16;
+            relabelled = row;
+          }
+        }
+        w.write(new ActivationRow(a.dataset(), a.sample(), a.block(), a.site(), a.modules(), a.tokens(), a.dim(),
+            dtype, a.input(), a.grads()));
+        row++;
+      }
+    }
+    String where = "file:" + file + " row ";
+    assertFails(bad, "Site '" + site + "' of dataset '" + dataset + "' mixes block dtypes: BF16 × " + (siteRows - 1)
+        + " (first at " + where + "0), F16 × 1 (first at " + where + relabelled + "); the F16 block at " + where
+        + relabelled + " is probably mislabelled (blocks of one dataset and site must share a dtype; "
+        + "allow-mixed-dtypes=true accepts it)");
+
+    Path out = dir.resolve("mixed-allowed");
+    assertThat(cli("stats", "--set", "input=" + bad, "--set", "out=" + out, "--set", "allow-mixed-dtypes=true"))
+        .as(err.toString(StandardCharsets.UTF_8)).isZero();
+    JsonNode counts = Manifest.json().readTree(out.resolve("manifest.json").toFile()).path("siteDtypes")
+        .path(dataset + "/" + site);
+    assertThat(counts.path("BF16").asLong()).isEqualTo(siteRows - 1);
+    assertThat(counts.path("F16").asLong()).isEqualTo(1);
   }
 
   @Test

@@ -30,6 +30,8 @@ import java.util.stream.Stream;
 public final class AdapterDirectory {
   public static final String CONFIG = "adapter_config.json";
   public static final String WEIGHTS = "adapter_model.safetensors";
+  /** PEFT's pickle weights (safe_serialization=False, or PEFT before 0.6): recognised, never read. */
+  public static final String PICKLE_WEIGHTS = "adapter_model.bin";
   public static final String KEY_PREFIX = "base_model.model.";
   private static final Pattern KEY = Pattern.compile(
       "^base_model\\.model\\.(.+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight$");
@@ -39,6 +41,22 @@ public final class AdapterDirectory {
   /** The tensor key PEFT uses for {@code module}'s factor A or B. */
   public static String key(String module, char factor) {
     return KEY_PREFIX + module + ".lora_" + factor + ".weight";
+  }
+
+  /**
+   * The message for an adapter directory without {@link #WEIGHTS}; with {@link #PICKLE_WEIGHTS} present it says
+   * that pickle is not read and how to convert (the state dict keys are the same in both formats).
+   */
+  public static String missingWeights(String dir, boolean hasPickle) {
+    if (!hasPickle) {
+      return dir + ": no " + WEIGHTS;
+    }
+    String in = dir + "/" + PICKLE_WEIGHTS;
+    return dir + ": has " + PICKLE_WEIGHTS + " (a PyTorch pickle, not read: unpickling can run code) but no " + WEIGHTS
+        + "; re-save the adapter with save_pretrained(..., safe_serialization=True), or convert: python -c \"import"
+        + " torch; from safetensors.torch import save_file; sd = torch.load('" + in + "', map_location='cpu',"
+        + " weights_only=True); save_file({k: v.contiguous() for k, v in sd.items()}, '" + dir + "/" + WEIGHTS
+        + "', metadata={'format': 'pt'})\"";
   }
 
   /** Reads an adapter directory; failures name the directory, file or tensor. */
@@ -58,11 +76,7 @@ public final class AdapterDirectory {
     }
     Path weights = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(weights)) {
-      if (Files.isRegularFile(dir.resolve("adapter_model.bin"))) {
-        throw new FormatException(dir + ": has adapter_model.bin (pickle) but no " + WEIGHTS
-            + "; re-save it with safe_serialization=True");
-      }
-      throw new FormatException(dir + ": no " + WEIGHTS);
+      throw new FormatException(missingWeights(dir.toString(), Files.isRegularFile(dir.resolve(PICKLE_WEIGHTS))));
     }
     Map<String, String[]> keys = new LinkedHashMap<>();
     LoraAdapter adapter = new LoraAdapter(config);

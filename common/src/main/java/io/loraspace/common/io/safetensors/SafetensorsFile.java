@@ -96,9 +96,10 @@ public final class SafetensorsFile implements AutoCloseable {
       if (size < 8) {
         throw new FormatException(path + ": file has " + size + " bytes, too short for the 8-byte header length");
       }
-      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer lenBuf = ByteBuffer.allocate(size > 8 ? 9 : 8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, lenBuf, 0);
       long n = lenBuf.getLong(0);
+      TorchWeights.rejectIfTorch(path.toString(), lenBuf.array(), lenBuf.capacity(), size, n);
       if (n <= 0 || n > MAX_HEADER_BYTES) {
         throw new FormatException(path + ": header length " + Long.toUnsignedString(n) + " outside (0, "
             + MAX_HEADER_BYTES + "]");

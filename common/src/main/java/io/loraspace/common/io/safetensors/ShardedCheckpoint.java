@@ -61,7 +61,15 @@ public final class ShardedCheckpoint implements AutoCloseable {
     if (Files.isRegularFile(single)) {
       return single(single, location);
     }
-    throw new FormatException(location + ": neither " + INDEX + " nor " + SINGLE + " found");
+    List<String> torch = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.list(location)) {
+      files.map(f -> f.getFileName().toString()).filter(TorchWeights::isTorchWeightsName).sorted()
+          .forEach(torch::add);
+    } catch (IOException e) {
+      throw new FormatException(location + ": cannot list: " + e.getMessage(), e);
+    }
+    String hint = TorchWeights.checkpointHint(location.toString(), torch);
+    throw new FormatException(hint != null ? hint : location + ": neither " + INDEX + " nor " + SINGLE + " found");
   }
 
   private static ShardedCheckpoint single(Path file, Path dir) {
