@@ -56,6 +56,13 @@ class RecycleOnClusterIT {
       assertThat(m.path("spark").path("master").asText()).isEqualTo(cluster.masterUrl());
       long driverMax = m.path("counts").path("driverMaxHeapBytes").asLong();
       assertThat(driverMax).isLessThan(bytes);
+      // Every data file is the same bytes (reports hold timings and are left out).
+      java.util.Map<String, String> clusterFiles = io.loraspace.jobs.testing.StoreReference.dataHashes(out);
+      java.util.Map<String, String> localFiles = io.loraspace.jobs.testing.StoreReference.dataHashes(localOut);
+      clusterFiles.keySet().removeIf(k -> k.startsWith("report."));
+      localFiles.keySet().removeIf(k -> k.startsWith("report."));
+      assertThat(clusterFiles).containsKey("loadings/part-00000.snappy.parquet").containsKey("errors/part-00000"
+          + ".snappy.parquet").isEqualTo(localFiles);
       JsonNode a = Manifest.json().readTree(localOut.resolve("report.json").toFile());
       JsonNode b = Manifest.json().readTree(out.resolve("report.json").toFile());
       assertThat(b.get("heldOutErrors")).hasSize(400 * 3 * 2);

@@ -6,6 +6,7 @@ import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.recycle.AdapterPca;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.output.SparkTableFiles;
 import io.loraspace.jobs.spark.HadoopConf;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -150,6 +151,7 @@ public final class RecyclePipeline {
     });
     Dataset<Row> loadings = ctx.spark().createDataFrame(loadRows, loadSchema);
     loadings.write().parquet(new Path(outDir, "loadings").toString());
+    SparkTableFiles.canonicalNames(outDir.getFileSystem(ctx.hadoopConf()), new Path(outDir, "loadings"));
 
     // Summaries to the driver (no factors, no loadings).
     List<Summary> summaries = results.map(Summary::of).collect();
@@ -234,6 +236,7 @@ public final class RecyclePipeline {
         .add("fold_small_gap", DataTypes.BooleanType, true);
     ctx.spark().createDataFrame(errRows, errSchema).coalesce(1).write()
         .parquet(new Path(outDir, "errors").toString());
+    SparkTableFiles.canonicalNames(outDir.getFileSystem(ctx.hadoopConf()), new Path(outDir, "errors"));
 
     ObjectNode report = RecycleReport.summary(s, c, summaries, folds);
     FileSystem fs = outDir.getFileSystem(ctx.hadoopConf());
