@@ -9,14 +9,13 @@ chosen module are written next to their site's input, over the same tokens.
     python scripts/capture/capture_hf.py --model tiny-llama --dataset plus=random:1 --dataset minus=random:2 \
         --samples 32 --max-tokens 64 --gradients --out /tmp/corpus
 
-SOURCE of a dataset: random:SEED (random token ids), a .txt file (one sample per line) or a .jsonl file (a "text"
-field per line). Text needs a tokenizer: the model path's AutoTokenizer, or bytes modulo the vocabulary for tiny-llama.
+SOURCE of a dataset: random:SEED (random token ids), tokens:DIR (that dataset's rows of a token corpus, e.g. one
+written by --write-tokens), a .txt file (one sample per line) or a .jsonl file (a "text" field per line). Text needs a tokenizer: the model path's AutoTokenizer, or bytes modulo the vocabulary for tiny-llama.
 """
 
 import argparse
 import json
 import os
-import re
 import sys
 
 import numpy as np
@@ -26,6 +25,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+sys.path.insert(0, HERE)
+from capture_hooks import Capture, CaptureError, forward, load_model, select_modules  # noqa: E402
 
 CONTRACT = {"loraspace.contract": "activations", "loraspace.contract.version": "1"}
 
@@ -58,36 +59,31 @@ def encode(t: torch.Tensor, dtype: str) -> bytes:
     raise ValueError(f"unknown dtype {dtype}")
 
 
-def select_modules(model, spec: str):
-    """Linear modules matching `spec`: a comma list matched like PEFT's target_modules (equal, or a dotted suffix),
-    or re:REGEX for a full-match regex."""
-    out = []
-    for name, module in model.named_modules():
-        if not isinstance(module, torch.nn.Linear):
+TOKENS_SCHEMA = pa.schema([
+    pa.field("dataset", pa.string(), nullable=False),
+    pa.field("sample", pa.int64(), nullable=False),
+    pa.field("input_ids", pa.list_(pa.field("element", pa.int32(), nullable=False)), nullable=False),
+])
+TOKENS_CONTRACT = {"loraspace.contract": "tokens", "loraspace.contract.version": "1"}
+
+
+def read_token_corpus(directory: str, dataset: str):
+    """(sample, ids) of one dataset of a token corpus (docs/data-contract.md, "Token corpus"), in file then row order."""
+    for f in sorted(os.listdir(directory)):
+        if not f.endswith(".parquet") or f.startswith((".", "_")):
             continue
-        if spec.startswith("re:"):
-            ok = re.fullmatch(spec[3:], name) is not None
-        else:
-            ok = any(name == t or name.endswith("." + t) for t in spec.split(","))
-        if ok:
-            out.append(name)
-    if not out:
-        raise SystemExit(f"capture_hf: --modules '{spec}' matches no nn.Linear module of the model")
-    return out
+        table = pq.read_table(os.path.join(directory, f))
+        for row in table.to_pylist():
+            if row["dataset"] == dataset:
+                yield row["sample"], row["input_ids"]
 
 
-def site_name(modules):
-    """One module: '<module>.in'; several (same input): '<common parent>.in'."""
-    if len(modules) == 1:
-        return modules[0] + ".in"
-    parts = [m.split(".") for m in modules]
-    prefix = []
-    for level in zip(*parts):
-        if all(p == level[0] for p in level):
-            prefix.append(level[0])
-        else:
-            break
-    return ".".join(prefix) + ".in" if prefix else "+".join(modules) + ".in"
+def write_token_corpus(directory: str, rows):
+    """Writes [(dataset, sample, ids)] as one token-corpus file."""
+    os.makedirs(directory, exist_ok=True)
+    table = pa.Table.from_pylist([{"dataset": d, "sample": s, "input_ids": ids} for d, s, ids in rows],
+                                 schema=TOKENS_SCHEMA).replace_schema_metadata(TOKENS_CONTRACT)
+    pq.write_table(table, os.path.join(directory, "part-00000.parquet"))
 
 
 def samples_of(source: str, n: int, max_tokens: int, vocab: int, tokenizer):
@@ -112,84 +108,6 @@ def samples_of(source: str, n: int, max_tokens: int, vocab: int, tokenizer):
                 count += 1
                 if count >= n:
                     return
-
-
-class Capture:
-    """Hooks that record inputs (grouped into sites) and output gradients of the chosen modules."""
-
-    def __init__(self, model, names, gradients):
-        self.names = names
-        self.gradients = gradients
-        self.inputs = {}
-        self.input_owner = {}
-        self.grads = {}
-        self.handles = []
-        modules = dict(model.named_modules())
-        for name in names:
-            m = modules[name]
-            self.handles.append(m.register_forward_pre_hook(self._pre(name)))
-            if gradients:
-                self.handles.append(m.register_forward_hook(self._post(name)))
-
-    def reset(self):
-        self.inputs.clear()
-        self.input_owner.clear()
-        self.grads.clear()
-
-    def _pre(self, name):
-        def hook(module, args):
-            x = args[0]
-            self.inputs[name] = x.detach()[0].clone()
-            # Group modules by the identity of the tensor object they read in this forward pass. The reference is
-            # kept until reset(), so no two live inputs can share an id() (ids of freed objects are reused).
-            self.input_owner[name] = x
-        return hook
-
-    def _post(self, name):
-        def hook(module, args, output):
-            def grad_hook(g):
-                self.grads[name] = g.detach()[0].clone()
-            output.register_hook(grad_hook)
-        return hook
-
-    def sites(self):
-        """[(site, [modules])] in module order, modules grouped by shared input tensor."""
-        groups = []
-        for name in self.names:
-            for tensor, mods in groups:
-                if tensor is self.input_owner[name]:
-                    mods.append(name)
-                    break
-            else:
-                groups.append((self.input_owner[name], [name]))
-        out = []
-        seen = set()
-        for _, mods in groups:
-            s = site_name(mods)
-            if s in seen:
-                s = "+".join(mods) + ".in"
-            seen.add(s)
-            out.append((s, mods))
-        return out
-
-    def close(self):
-        for h in self.handles:
-            h.remove()
-
-
-def load_model(spec, seed):
-    if spec == "tiny-llama":
-        from tiny_llama import build_tiny_llama
-        return build_tiny_llama(seed), None
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    model = AutoModelForCausalLM.from_pretrained(spec, dtype=torch.float32)
-    model.eval()
-    try:
-        tok = AutoTokenizer.from_pretrained(spec)
-    except (OSError, ValueError):
-        # A checkpoint without tokenizer files (random:SEED sources need none; text falls back to bytes).
-        return model, None
-    return model, (lambda text: tok(text)["input_ids"])
 
 
 def capture(args):
@@ -217,18 +135,16 @@ def capture(args):
         file_index += 1
         rows = []
 
+    used_tokens = []
     for spec in args.dataset:
         name, source = spec.split("=", 1)
-        for sample, ids in enumerate(samples_of(source, args.samples, args.max_tokens, vocab, tokenizer)):
-            cap.reset()
-            input_ids = torch.tensor([ids])
-            if args.gradients:
-                model.zero_grad(set_to_none=True)
-                out = model(input_ids=input_ids, labels=input_ids)
-                out.loss.backward()
-            else:
-                with torch.no_grad():
-                    model(input_ids=input_ids)
+        if source.startswith("tokens:"):
+            samples = read_token_corpus(source[len("tokens:"):], name)
+        else:
+            samples = enumerate(samples_of(source, args.samples, args.max_tokens, vocab, tokenizer))
+        for sample, ids in samples:
+            used_tokens.append((name, sample, ids))
+            forward(model, cap, ids, args.gradients)
             t = len(ids)
             for site, mods in cap.sites():
                 x = cap.inputs[mods[0]]
@@ -245,6 +161,8 @@ def capture(args):
                 flush()
     flush()
     cap.close()
+    if args.write_tokens:
+        write_token_corpus(args.write_tokens, used_tokens)
     return written
 
 
@@ -261,9 +179,13 @@ def main(argv=None):
     p.add_argument("--dtype", default="F32", choices=["F32", "BF16", "F16"])
     p.add_argument("--rows-per-file", type=int, default=4096)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--write-tokens", help="also write the samples used as a token corpus (for `stats` model mode)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    files = capture(args)
+    try:
+        files = capture(args)
+    except CaptureError as e:
+        raise SystemExit(f"capture_hf: {e}")
     print(f"capture_hf: wrote {len(files)} file(s) to {args.out}")
 
 

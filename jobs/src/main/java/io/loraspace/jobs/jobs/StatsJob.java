@@ -6,7 +6,9 @@ import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.OptionType;
 import io.loraspace.jobs.cli.Options;
+import io.loraspace.common.error.ArgumentException;
 import io.loraspace.jobs.stats.StatsPipeline;
+import io.loraspace.jobs.stats.model.ModelSpec;
 import java.util.List;
 
 /**
@@ -22,20 +24,37 @@ public final class StatsJob implements Job {
 
   @Override
   public String summary() {
-    return "activation/gradient Parquet -> per-site covariance and per-module Fisher statistics store";
+    return "activation/gradient Parquet, or a token corpus run through the model on the executors -> per-site "
+        + "covariance and per-module Fisher statistics store";
   }
 
   @Override
   public OptionSpec options() {
     return OptionSpec.builder()
-        .option("input", OptionType.STRING_LIST, null, "Parquet files, directories or globs (local, hdfs://, s3a://)")
+        .option("input", OptionType.STRING_LIST, "", "Activation/gradient Parquet files, directories or globs (local, "
+            + "hdfs://, s3a://); or use tokens + model")
+        .option("tokens", OptionType.STRING_LIST, "", "Model mode: token-corpus Parquet files, directories or globs "
+            + "(docs/data-contract.md); the executors run 'model' on them and only statistics leave the workers")
+        .option("model", OptionType.STRING, "", "Model mode: HF checkpoint directory (local/NFS path, or hdfs://, "
+            + "s3a:// fetched once per executor)")
+        .option("model-modules", OptionType.STRING, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+            "Model mode: nn.Linear modules captured, as PEFT target_modules (comma list, or re:REGEX)")
+        .option("python", OptionType.STRING, "python3", "Model mode: Python interpreter on the executors, with torch "
+            + "and transformers (e.g. ./venv/bin/python with spark.archives=venv.tar.gz#venv)")
+        .choice("model-dtype", "float32", List.of("float32", "bfloat16", "float64"), "Model mode: dtype the model "
+            + "runs in (statistics are float64 in any case)")
+        .choice("device", "auto", List.of("auto", "cpu"), "Model mode: auto = the GPU Spark assigned to the task "
+            + "(spark.task.resource.gpu.amount), else the CPU; cpu = always the CPU")
+        .intOption("worker-timeout", 600, 1, 86_400, "Model mode: seconds one worker request (model load, one "
+            + "sample, the final flush) may take before the worker is killed and the task retried")
         .option("datasets", OptionType.STRING_LIST, "", "Datasets to include (empty: all)")
         .option("sites", OptionType.STRING_LIST, "", "Regexes; sites whose full name matches one are included "
             + "(empty: all)")
         .option("modules", OptionType.STRING_LIST, "", "Regexes for modules whose gradient statistics are computed "
             + "(empty: all with gradients)")
         .choice("gradients", "auto", List.of("auto", "on", "off"),
-            "Gradient statistics: auto = when the input has gradients; on = fail if none; off = skip")
+            "Gradient statistics: auto = when the input has gradients (model mode: off); on = fail if none (model "
+                + "mode: back-propagate each sample's LM loss); off = skip")
         .longOption("max-task-memory", 1L << 30, 1024, Long.MAX_VALUE,
             "Bytes of accumulators one task may hold; keys that do not fit together are done in separate passes")
         .choice("non-finite", "fail", List.of("fail", "skip"),
@@ -53,6 +72,30 @@ public final class StatsJob implements Job {
     Options o = ctx.options();
     StatsPipeline.Settings s = new StatsPipeline.Settings();
     s.inputs = o.getStringList("input");
+    s.tokens = o.getStringList("tokens");
+    String model = o.getString("model");
+    if (s.inputs.isEmpty() == s.tokens.isEmpty()) {
+      throw new ArgumentException(s.inputs.isEmpty() ? "Give option 'input' (activation Parquet) or options 'tokens' "
+          + "and 'model' (model mode)" : "Options 'input' and 'tokens' exclude each other: activation Parquet or a "
+          + "token corpus, not both");
+    }
+    if (!s.tokens.isEmpty()) {
+      if (model.isEmpty()) {
+        throw new ArgumentException("Option 'tokens' needs option 'model' (the HF checkpoint directory to run)");
+      }
+      checkModelDirectory(ctx, model);
+      ModelSpec m = new ModelSpec();
+      m.model = model;
+      m.python = o.getString("python");
+      m.dtype = o.getString("model-dtype");
+      m.device = o.getString("device");
+      m.modules = o.getString("model-modules");
+      m.timeoutSeconds = o.getInt("worker-timeout");
+      m.nonFinite = o.getString("non-finite");
+      s.model = m;
+    } else if (!model.isEmpty()) {
+      throw new ArgumentException("Option 'model' is for model mode (option 'tokens'); activation input was given");
+    }
     s.datasets = o.getStringList("datasets");
     s.sitePatterns = o.getStringList("sites");
     s.modulePatterns = o.getStringList("modules");
@@ -63,5 +106,18 @@ public final class StatsJob implements Job {
     s.reducePartitions = o.getInt("reduce-partitions");
     s.allowMixedDtypes = o.getBoolean("allow-mixed-dtypes");
     StatsPipeline.run(ctx, s);
+  }
+
+  /** A model directory the driver can see is checked before Spark starts (executors must see the same path). */
+  private static void checkModelDirectory(JobContext ctx, String model) throws java.io.IOException {
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(model);
+    org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(ctx.hadoopConf());
+    if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
+      throw new ArgumentException("Option 'model' is '" + model + "', which is not a directory");
+    }
+    if (!fs.exists(new org.apache.hadoop.fs.Path(p, "config.json"))) {
+      throw new ArgumentException("Option 'model' is '" + model + "', which has no config.json (an HF checkpoint "
+          + "directory is expected: config.json plus model.safetensors or its shards)");
+    }
   }
 }

@@ -20,8 +20,14 @@ public final class InputFiles {
   private InputFiles() {}
 
   public static List<String> list(Configuration conf, List<String> inputs) throws IOException {
+    return list(conf, inputs, "input");
+  }
+
+  /** As {@link #list(Configuration, List)}, naming {@code option} when it is empty. */
+  public static List<String> list(Configuration conf, List<String> inputs, String option) throws IOException {
     if (inputs.isEmpty()) {
-      throw new ArgumentException("Option 'input' is empty: give one or more Parquet files, directories or globs");
+      throw new ArgumentException("Option '" + option + "' is empty: give one or more Parquet files, directories or "
+          + "globs");
     }
     TreeSet<String> out = new TreeSet<>();
     for (String in : inputs) {

@@ -35,7 +35,7 @@ import scala.Tuple2;
  * At the end it emits (key, bytes) records: serialized accumulators, sample partials, and markers of samples with
  * gradients. Nothing d×d ever reaches the driver.
  */
-final class PassTask implements Serializable {
+final class PassTask implements PassMapper {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(PassTask.class);
 
@@ -78,7 +78,8 @@ final class PassTask implements Serializable {
    */
   static final String TEST_DELAY_PROPERTY = "loraspace.test.pass-task-delay-ms";
 
-  Iterator<Tuple2<String, byte[]>> run(Iterator<String> files) throws IOException {
+  @Override
+  public Iterator<Tuple2<String, byte[]>> run(Iterator<String> files) throws IOException {
     long delay = Long.getLong(TEST_DELAY_PROPERTY, 0L);
     if (delay > 0) {
       try {

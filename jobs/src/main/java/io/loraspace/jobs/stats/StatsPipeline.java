@@ -65,6 +65,9 @@ public final class StatsPipeline {
     public NonFinitePolicy policy;
     public int sampleBatch;
     public int reducePartitions;
+    /** Model mode: token-corpus inputs and the model that runs on the executors (null: activation input). */
+    public List<String> tokens = List.of();
+    public io.loraspace.jobs.stats.model.ModelSpec model;
     /** Accept (dataset, site)s whose blocks have different dtypes ({@link CorpusScan#checkDtypes}). */
     public boolean allowMixedDtypes;
   }
@@ -120,23 +123,30 @@ public final class StatsPipeline {
     List<Pattern> modulePatterns = compile("modules", s.modulePatterns);
 
     long t0 = System.nanoTime();
+    boolean modelMode = s.model != null;
     // Checked before Spark starts: the inputs exist and hold Parquet files.
-    List<String> files = InputFiles.list(ctx.hadoopConf(), s.inputs);
+    List<String> files = InputFiles.list(ctx.hadoopConf(), modelMode ? s.tokens : s.inputs,
+        modelMode ? "tokens" : "input");
     for (String f : files) {
       ctx.manifest().input(f, null);
     }
-    LOG.info("stats: {} input files", files.size());
+    LOG.info("stats: {} input files{}", files.size(), modelMode ? " (token corpus; model " + s.model.model + ")" : "");
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     DataErrors errors = ctx.dataErrors();
 
-    ctx.describe("scan " + files.size() + " files (metadata columns)");
-    CorpusScan scan = jsc.parallelize(files, Math.max(1, files.size()))
-        .flatMap(f -> errors.guardOne(() -> CorpusScan.scanFile(conf, f)))
-        .reduce(CorpusScan::merge);
+    CorpusScan scan;
+    if (modelMode) {
+      scan = scanModel(ctx, s, files, jsc, conf, errors);
+    } else {
+      ctx.describe("scan " + files.size() + " files (metadata columns)");
+      scan = jsc.parallelize(files, Math.max(1, files.size()))
+          .flatMap(f -> errors.guardOne(() -> CorpusScan.scanFile(conf, f)))
+          .reduce(CorpusScan::merge);
+      scan.checkDtypes(s.allowMixedDtypes);
+      ctx.manifest().section("siteDtypes", Manifest.json().valueToTree(scan.dtypeCounts()));
+    }
     ctx.manifest().timing("scan", (System.nanoTime() - t0) / 1e9);
-    scan.checkDtypes(s.allowMixedDtypes);
-    ctx.manifest().section("siteDtypes", Manifest.json().valueToTree(scan.dtypeCounts()));
 
     // Selection.
     Set<String> datasets = new LinkedHashSet<>(s.datasets);
@@ -219,7 +229,8 @@ public final class StatsPipeline {
       for (String k : passSites) {
         siteModules.put(k, new ArrayList<>(sites.get(k).modules));
       }
-      PassTask task = new PassTask(conf, passSites, passModules, s.policy, p, 15_000);
+      PassMapper task = modelMode ? new ModelPassTask(conf, s.model, passSites, passModules, p, 15_000)
+          : new PassTask(conf, passSites, passModules, s.policy, p, 15_000);
       int keys = passSites.size() + passModules.size();
       int reduceParts = s.reducePartitions > 0 ? s.reducePartitions
           : Math.max(1, Math.min(keys, 4 * jsc.defaultParallelism()));
@@ -263,6 +274,32 @@ public final class StatsPipeline {
     LOG.info(String.format("stats: %d site and %d module statistics from %d rows (%.1f MiB decoded) in %d pass(es), "
         + "%.1f s (%.1f MiB/s)", sites.size(), modules.size(), scan.rows, bytesDecoded / 1048576.0, passes.size(),
         total, bytesDecoded / 1048576.0 / Math.max(total, 1e-9)));
+  }
+
+  /**
+   * Model mode's scan: the token corpus (samples, tokens, largest id per dataset) in one Spark job, the model's layout
+   * from one worker in another; recorded in the manifest ("model").
+   */
+  private static CorpusScan scanModel(JobContext ctx, Settings s, List<String> files, JavaSparkContext jsc,
+      HadoopConf conf, DataErrors errors) throws Exception {
+    ctx.describe("scan " + files.size() + " token-corpus files");
+    ModelScan tokens = jsc.parallelize(files, Math.max(1, files.size()))
+        .flatMap(f -> errors.guardOne(() -> ModelScan.scanFile(conf, f)))
+        .reduce(ModelScan::merge);
+    ctx.describe("load the model in a worker and read its capture sites");
+    io.loraspace.jobs.stats.model.ModelSpec spec = s.model;
+    List<String> layouts = jsc.parallelize(List.of(0), 1)
+        .flatMap(i -> errors.guardOne(() -> ModelScan.describe(conf, spec))).collect();
+    errors.throwIfRecorded(null);
+    com.fasterxml.jackson.databind.JsonNode layout = Manifest.json().readTree(layouts.get(0));
+    ctx.manifest().section("model", Manifest.json().createObjectNode().put("model", spec.model)
+        .put("python", spec.python).put("dtype", spec.dtype).put("device", layout.path("device").asText())
+        .put("modules", spec.modules).put("vocab", layout.path("vocab").asInt())
+        .put("modelType", layout.path("modelType").asText()).put("sites", layout.path("sites").size())
+        .set("worker", layout.path("worker")));
+    LOG.info("stats: model {} ({}), {} capture sites, {} modules; corpus {} samples", spec.model,
+        layout.path("modelType").asText(), layout.path("sites").size(), layout.path("modules").size(), tokens.rows);
+    return tokens.asCorpus(layout, s.gradients.equals("on"));
   }
 
   private static String abbreviate(Set<String> names) {

@@ -1,0 +1,135 @@
+package io.loraspace.jobs.stats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.loraspace.common.error.FormatException;
+import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
+import io.loraspace.jobs.stats.model.ModelSpec;
+import io.loraspace.jobs.stats.model.ModelWorker;
+import io.loraspace.jobs.stats.model.ModelWorkers;
+import io.loraspace.jobs.stats.model.TokenCorpusReader;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The metadata pass of model mode: per token-corpus file, samples and tokens per dataset and the largest token id
+ * (with where it is, for the vocabulary check); and the model's layout from one worker — its capture sites with the
+ * modules reading each and their dimensions — so that keys can be selected and passes planned exactly as for
+ * activation input.
+ */
+final class ModelScan implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final Map<String, long[]> datasets = new TreeMap<>();
+  long rows;
+  long fileBytes;
+  int maxId = -1;
+  String maxIdWhere;
+
+  static ModelScan scanFile(HadoopConf conf, String file) throws IOException {
+    ModelScan s = new ModelScan();
+    Path p = new Path(file);
+    s.fileBytes = p.getFileSystem(conf.get()).getFileStatus(p).getLen();
+    long before = TaskInput.threadBytesRead();
+    try (TokenCorpusReader r = TokenCorpusReader.open(conf.get(), p)) {
+      TokenCorpusReader.Sample sample;
+      while ((sample = r.next()) != null) {
+        s.rows++;
+        long[] c = s.datasets.computeIfAbsent(sample.dataset, k -> new long[2]);
+        c[0]++;
+        c[1] += sample.ids.length;
+        for (int i = 0; i < sample.ids.length; i++) {
+          int id = sample.ids[i];
+          if (id < 0) {
+            throw new FormatException(r.where() + ": sample " + sample.sample + " of dataset '" + sample.dataset
+                + "': token id " + id + " at position " + i + " is negative");
+          }
+          if (id > s.maxId) {
+            s.maxId = id;
+            s.maxIdWhere = r.where() + " (sample " + sample.sample + " of dataset '" + sample.dataset + "', position "
+                + i + ")";
+          }
+        }
+      }
+    }
+    TaskInput.reportSince(before);
+    return s;
+  }
+
+  ModelScan merge(ModelScan o) {
+    o.datasets.forEach((k, v) -> {
+      long[] c = datasets.computeIfAbsent(k, x -> new long[2]);
+      c[0] += v[0];
+      c[1] += v[1];
+    });
+    rows += o.rows;
+    fileBytes += o.fileBytes;
+    if (o.maxId > maxId) {
+      maxId = o.maxId;
+      maxIdWhere = o.maxIdWhere;
+    }
+    return this;
+  }
+
+  /** The model's layout, from a worker (run as a Spark task, so the driver needs no Python). */
+  static String describe(HadoopConf conf, ModelSpec spec) throws IOException {
+    ModelWorker w = ModelPassTask.worker(conf, spec);
+    boolean healthy = false;
+    try {
+      ModelWorker.Reply r = w.call(ModelPassTask.modelRequest("describe", w, spec), null,
+          spec.timeoutSeconds * 1000);
+      healthy = true;
+      com.fasterxml.jackson.databind.node.ObjectNode layout = (com.fasterxml.jackson.databind.node.ObjectNode)
+          r.header.get("layout");
+      layout.set("worker", w.hello());
+      return layout.toString();
+    } catch (io.loraspace.common.error.LoraspaceException e) {
+      healthy = w.alive();
+      throw e;
+    } finally {
+      if (healthy) {
+        ModelWorkers.release(w);
+      } else {
+        ModelWorkers.discard(w);
+      }
+    }
+  }
+
+  /**
+   * The keys model mode can produce, as a {@link CorpusScan}: every (dataset, site) of the layout for every dataset of
+   * the corpus, and with gradients every (dataset, module). Fails when a token id is outside the vocabulary.
+   */
+  CorpusScan asCorpus(JsonNode layout, boolean gradients) {
+    int vocab = layout.path("vocab").asInt();
+    if (maxId >= vocab) {
+      throw new FormatException(maxIdWhere + ": token id " + maxId + " is outside the model's vocabulary (size "
+          + vocab + ")");
+    }
+    CorpusScan c = new CorpusScan();
+    c.rows = rows;
+    c.fileBytes = fileBytes;
+    for (Map.Entry<String, long[]> d : datasets.entrySet()) {
+      for (JsonNode s : layout.path("sites")) {
+        CorpusScan.Site site = new CorpusScan.Site(d.getKey(), s.path("site").asText(), s.path("dim").asInt(),
+            "the model's layout");
+        s.path("modules").forEach(m -> site.modules.add(m.asText()));
+        site.rows = d.getValue()[0];
+        site.tokens = d.getValue()[1];
+        c.sites.put(StatKeys.site(d.getKey(), site.site), site);
+      }
+      if (gradients) {
+        for (JsonNode m : layout.path("modules")) {
+          CorpusScan.Module mod = new CorpusScan.Module(d.getKey(), m.path("module").asText(),
+              m.path("site").asText(), m.path("out").asInt(), m.path("in").asInt(), "the model's layout");
+          mod.rows = d.getValue()[0];
+          mod.tokens = d.getValue()[1];
+          c.modules.put(StatKeys.site(d.getKey(), mod.module), mod);
+        }
+      }
+    }
+    return c;
+  }
+}
