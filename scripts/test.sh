@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=lib/env.sh
 source "$ROOT/scripts/lib/env.sh"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+# OPENBLAS_CORETYPE stays as the environment sets it: the Python interop packages' own OpenBLAS may rely on it.
 "$ROOT/scripts/setup-python.sh"
 cd "$ROOT"
 exec mvn -B verify "$@"
