@@ -13,7 +13,6 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 JOB_JAR = "/opt/loraspace/loraspace-jobs-0.1.0-SNAPSHOT-job.jar"
 BASE = "s3a://ml-platform/loraspace/{{ ds_nodash }}"
 COMMON_CONF = {
-    "spark.executorEnv.OPENBLAS_CORETYPE": "Haswell",
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
 }
 
