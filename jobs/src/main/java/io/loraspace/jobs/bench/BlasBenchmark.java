@@ -24,7 +24,7 @@ import org.netlib.util.intW;
  *       with the core type the old launcher guessed from {@code /proc/cpuinfo}, and with none;
  *   <li>netlib's Java code.
  * </ol>
- * Each prints useful GFLOP/s of {@code dsyrk} (d = 1024, 16 384 rows, best of 3) and the time of {@code dsyevd} (all
+ * Two rounds (the second in reverse order), best per configuration. Each prints useful GFLOP/s of {@code dsyrk} (d = 1024, 16 384 rows, best of 3) and the time of {@code dsyevd} (all
  * eigenpairs, n = 2048, best of 2), with the library and core it ran; the parent prints ratios to the bundled
  * library. The bundled child also measures threads: two Java threads calling {@code dsyrk} at once (two concurrent
  * Spark tasks) with 1 and with 2 OpenBLAS threads per call, aggregate GFLOP/s.
@@ -54,10 +54,32 @@ public final class BlasBenchmark {
         + "; cores=" + Runtime.getRuntime().availableProcessors() + ", load average at start "
         + String.format("%.2f", java.lang.management.ManagementFactory.getOperatingSystemMXBean()
             .getSystemLoadAverage()));
+    // Two rounds, the second in reverse order, best per configuration (Java, 20-30x slower, runs once): a load
+    // change on a shared machine then cannot favour one configuration by its place in the sequence.
     Map<String, Map<String, String>> results = new LinkedHashMap<>();
     for (String[] c : configs) {
-      Map<String, String> r = runChild(c[1], c[2]);
-      results.put(c[0], r);
+      results.put(c[0], runChild(c[1], c[2]));
+    }
+    for (int i = configs.size() - 1; i >= 0; i--) {
+      String[] c = configs.get(i);
+      if (c[1].equals("java") || results.get(c[0]).containsKey("error")) {
+        continue;
+      }
+      Map<String, String> again = runChild(c[1], c[2]);
+      Map<String, String> best = results.get(c[0]);
+      for (String key : List.of("dsyrk", "single2", "concurrent1", "concurrent2")) {
+        if (again.containsKey(key) && best.containsKey(key)) {
+          best.put(key, Double.toString(Math.max(Double.parseDouble(best.get(key)),
+              Double.parseDouble(again.get(key)))));
+        }
+      }
+      if (again.containsKey("dsyevd")) {
+        best.put("dsyevd", Double.toString(Math.min(Double.parseDouble(best.get("dsyevd")),
+            Double.parseDouble(again.get("dsyevd")))));
+      }
+    }
+    for (String[] c : configs) {
+      Map<String, String> r = results.get(c[0]);
       if (r.containsKey("error")) {
         System.out.printf("%-55s not available: %s%n", c[0], r.get("error"));
       } else {
@@ -75,7 +97,7 @@ public final class BlasBenchmark {
       if (e.getKey().equals("bundled") || e.getValue().containsKey("error")) {
         continue;
       }
-      System.out.printf("bundled vs %-45s dsyrk %5.2fx faster, dsyevd %5.2fx faster%n", e.getKey() + ":",
+      System.out.printf("bundled vs %-58s dsyrk %5.2fx, dsyevd %5.2fx (above 1: bundled faster)%n", e.getKey() + ":",
           syrk / Double.parseDouble(e.getValue().get("dsyrk")), Double.parseDouble(e.getValue().get("dsyevd")) / evd);
     }
     System.out.printf("threads (bundled): 2 concurrent dsyrk calls (d=%d, %d rows each): 1 thread per call %.1f GFLOP/s "
