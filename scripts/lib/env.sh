@@ -1,24 +1,17 @@
-# Shared shell functions for the launchers. Source it; it defines functions and exports OPENBLAS_CORETYPE.
+# Shared shell functions for the launchers. Source it; it only defines functions.
 
-# Debian's OpenBLAS 0.3.21 misdetects AVX-512 CPUs as "Prescott" and runs dgemm 3-4x slower (MACHINE.md).
-# Pick a core type from the CPU flags unless the user set one.
-loraspace_detect_coretype() {
-  local flags
-  flags="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)"
-  if [[ "$flags" == *" avx512f "* ]]; then
-    echo SkylakeX
-  elif [[ "$flags" == *" avx2 "* ]]; then
-    echo Haswell
+# The jobs run on the OpenBLAS bundled in the jar (docs/operations.md), built with DYNAMIC_ARCH: it picks its kernels
+# from the CPU it runs on, unless OPENBLAS_CORETYPE forces a kernel set. An OPENBLAS_CORETYPE inherited from the
+# environment (some machine images preset one for older OpenBLAS builds) would slow it on newer CPUs, so the launchers
+# run the JVM without it; LORASPACE_OPENBLAS_CORETYPE is how a user asks for one explicitly (driver, and executors
+# through loraspace-submit). Call this in the launcher, just before starting Java.
+loraspace_blas_env() {
+  if [ -n "${LORASPACE_OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE="$LORASPACE_OPENBLAS_CORETYPE"
   else
-    echo ""
+    unset OPENBLAS_CORETYPE
   fi
 }
-
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-  _ct="$(loraspace_detect_coretype)"
-  if [ -n "$_ct" ]; then export OPENBLAS_CORETYPE="$_ct"; fi
-  unset _ct
-fi
 
 # The JVM options spark-submit gives a driver on Java 17 (Spark 4.0.1's JavaModuleOptions.defaultModuleOptions(); a test
 # keeps this copy equal to it). The embedded launcher needs them too: Kryo and Spark's own code reflect into java.nio.

@@ -227,16 +227,20 @@ public final class LoraDa {
       q.delta = gt;
     }
     Matrices.scale(-1.0, q.delta);
-    DenseMatrix omega = DenseMatrix.zeros(in, in);
+    // Cost at in = out = d: dpotrf d³/3, dpotri (2/3)d³, Δ by dpotrs 2d³, ΔΔᵀ by dsyrk d³ (upper triangle only).
+    DenseMatrix omega;
     if (o.varianceWeight > 0) {
       double sumInvY = 0;
       for (double v : q.y) {
         sumInvY += 1.0 / v;
       }
-      Matrices.axpy(o.varianceWeight * sumInvY / o.n, q.zInverse, omega);
+      omega = q.zInverse.copy();
+      Matrices.scale(o.varianceWeight * sumInvY / o.n, omega);
+    } else {
+      omega = DenseMatrix.zeros(in, in);
     }
     if (o.biasWeight > 0) {
-      Matrices.multiply(-o.biasWeight, q.delta, false, q.delta, true, 1.0, omega);
+      Matrices.syrkUpper(-o.biasWeight, q.delta, 1.0, omega);
     }
     omega.symmetrizeFromUpper();
     q.omega = omega;

@@ -70,8 +70,23 @@ public final class Cholesky {
     return DenseMatrix.wrap(n, b.cols(), x);
   }
 
-  /** {@code (C + λI)⁻¹}. */
+  /**
+   * {@code (C + λI)⁻¹}, full and symmetric, from the factor by LAPACK {@code dpotri} (U⁻¹ then U⁻¹U⁻ᵀ: about
+   * (2/3)n³ flops, a third of solving against the identity, {@code solve(I)}: 2n³).
+   */
   public DenseMatrix inverse() {
-    return solve(DenseMatrix.identity(n));
+    double[] inv = factor.clone();
+    if (n > 0) {
+      intW info = new intW(0);
+      synchronized (Blas.lapackLock()) {
+        Blas.lapack().dpotri("U", n, inv, n, info);
+      }
+      if (info.val != 0) {
+        throw new StateException("LAPACK dpotri failed with info = " + info.val);
+      }
+    }
+    DenseMatrix m = DenseMatrix.wrap(n, n, inv);
+    m.symmetrizeFromUpper();
+    return m;
   }
 }

@@ -38,6 +38,26 @@ public final class Matrices {
         b.data(), Math.max(1, b.rows()), beta, out.data(), Math.max(1, out.rows()));
   }
 
+  /**
+   * Upper triangle of {@code c = alpha · a · aᵀ + beta · c} (dsyrk, half the flops of the dgemm); the strict lower
+   * triangle of {@code c} is neither read nor written (see {@link DenseMatrix#symmetrizeFromUpper()}).
+   */
+  public static void syrkUpper(double alpha, DenseMatrix a, double beta, DenseMatrix c) {
+    int n = a.rows();
+    int k = a.cols();
+    if (c.rows() != n || c.cols() != n) {
+      throw new ArgumentException("Cannot add A·Aᵀ of A " + a.shapeString() + " into " + c.shapeString());
+    }
+    if (n == 0) {
+      return;
+    }
+    if (k == 0) {
+      scale(beta, c);
+      return;
+    }
+    Blas.blas().dsyrk("U", "N", n, k, alpha, a.data(), n, beta, c.data(), n);
+  }
+
   /** A new matrix op(a) · op(b). */
   public static DenseMatrix multiply(DenseMatrix a, boolean transA, DenseMatrix b, boolean transB) {
     DenseMatrix out = DenseMatrix.zeros(rowsOf(a, transA), colsOf(b, transB));

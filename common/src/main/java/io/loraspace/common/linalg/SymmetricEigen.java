@@ -101,8 +101,10 @@ public final class SymmetricEigen {
     if (info.val != 0) {
       throw new StateException("LAPACK dsyevr workspace query failed with info = " + info.val);
     }
-    double[] wk = new double[(int) wq[0]];
-    int[] iwk = new int[iwq[0]];
+    // At least the documented minimums (LWORK ≥ max(1, 26n), LIWORK ≥ max(1, 10n)): the query's answer for n = 1
+    // differs between LAPACK versions (OpenBLAS 0.3.31's LAPACK rejects its own answer there as parameter 20).
+    double[] wk = new double[Math.max((int) wq[0], Math.max(1, 26 * n))];
+    int[] iwk = new int[Math.max(iwq[0], Math.max(1, 10 * n))];
     synchronized (Blas.lapackLock()) {
       Blas.lapack().dsyevr("V", rangeFlag, "U", n, work, n, 0.0, 0.0, from + 1, to, 0.0, m, w, z, n, isuppz, wk,
           wk.length, iwk, iwk.length, info);

@@ -248,6 +248,34 @@ class SolversTest {
     assertThat(Matrices.maxAbsDiff(naiveMultiply(damped, x), b)).isLessThan(1e-9 * d);
     DenseMatrix inv = Cholesky.factor(c, lambda).inverse();
     assertThat(Matrices.maxAbsDiff(naiveMultiply(damped, inv), DenseMatrix.identity(d))).isLessThan(1e-8 * d);
+    assertThat(Matrices.maxAbsDiff(inv, inv.transpose())).isZero();
+    // dpotri and solving against the identity agree.
+    DenseMatrix bySolve = Cholesky.factor(c, lambda).solve(DenseMatrix.identity(d));
+    assertThat(Matrices.relativeFrobeniusDiff(inv, bySolve)).isLessThan(1e-10);
+  }
+
+  @ParameterizedTest(name = "n = {0}")
+  @ValueSource(ints = {0, 1, 2, 17, 130})
+  void syrkUpperAddsTheUpperTriangleOfAATransposedAndLeavesTheLowerAlone(int n) {
+    Random rnd = new Random(n + 5);
+    DenseMatrix a = gaussian(n, 7, rnd);
+    DenseMatrix c = gaussian(n, n, rnd);
+    DenseMatrix before = c.copy();
+    Matrices.syrkUpper(-2.0, a, 0.5, c);
+    // naive: c[i][j] = 0.5·c[i][j] − 2·Σ_l a[i][l]·a[j][l] for i ≤ j
+    DenseMatrix aat = naiveMultiply(a, a.transpose());
+    for (int j = 0; j < n; j++) {
+      for (int i = 0; i < n; i++) {
+        double want = i <= j ? 0.5 * before.get(i, j) - 2.0 * aat.get(i, j) : before.get(i, j);
+        assertThat(c.get(i, j)).isCloseTo(want, org.assertj.core.data.Offset.offset(1e-12));
+      }
+    }
+  }
+
+  @Test
+  void syrkUpperRejectsAMismatchedOutput() {
+    assertThatThrownBy(() -> Matrices.syrkUpper(1.0, DenseMatrix.zeros(3, 2), 0.0, DenseMatrix.zeros(2, 2)))
+        .isInstanceOf(ArgumentException.class).hasMessage("Cannot add A·Aᵀ of A [3, 2] into [2, 2]");
   }
 
   @Test

@@ -61,12 +61,19 @@ public final class SparkSessions {
     conf.setIfMissing("spark.hadoop.fs.file.impl", PlainLocalFileSystem.class.getName());
     // Uncached, so an instance created earlier in this JVM with Hadoop's defaults is never handed back instead.
     conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "true");
-    // Executors load OpenBLAS too: give them the driver's core type unless the user chose one (MACHINE.md).
-    String coretype = System.getenv("OPENBLAS_CORETYPE");
-    if (coretype != null && !coretype.isEmpty()) {
-      conf.setIfMissing("spark.executorEnv.OPENBLAS_CORETYPE", coretype);
-    }
+    // BLAS/LAPACK on the driver and every executor before MLlib or a task uses netlib, threads = spark.task.cpus.
+    conf.set("spark.plugins", withPlugin(conf.get("spark.plugins", ""), BlasPlugin.class.getName()));
     CREATED.incrementAndGet();
     return SparkSession.builder().config(conf).getOrCreate();
+  }
+
+  /** The comma-separated plugin list {@code plugins} with {@code plugin} appended once. */
+  static String withPlugin(String plugins, String plugin) {
+    for (String p : plugins.split(",")) {
+      if (p.trim().equals(plugin)) {
+        return plugins;
+      }
+    }
+    return plugins.isBlank() ? plugin : plugins + "," + plugin;
   }
 }

@@ -15,8 +15,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real S3-compatible server for tests: {@code moto_server} on 127.0.0.1 (MACHINE.md), with the Hadoop s3a settings
- * that point at it. Buckets are created over plain HTTP (moto accepts any credentials).
+ * A real S3-compatible server for tests: moto's server on 127.0.0.1, with the Hadoop s3a settings that point at it.
+ * Buckets are created over plain HTTP (moto accepts any credentials). The server runs from the project's Python
+ * environment ({@link Repo#python()}: {@code <repo>/.venv}, where {@code scripts/setup-python.sh} installs
+ * {@code moto[server]}) as {@code python -m moto.server}; a {@code moto_server} on the PATH is never used.
+ * {@code $LORASPACE_MOTO_SERVER} names another server executable explicitly.
  */
 public final class MotoS3 implements AutoCloseable {
   private final Process process;
@@ -32,15 +35,15 @@ public final class MotoS3 implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    String exe = System.getenv().getOrDefault("LORASPACE_MOTO_SERVER", "moto_server");
-    ProcessBuilder pb = new ProcessBuilder(List.of(exe, "-H", "127.0.0.1", "-p", Integer.toString(port)));
+    ProcessBuilder pb = new ProcessBuilder(command(port));
     pb.redirectErrorStream(true);
     pb.redirectOutput(Files.createTempFile(logDir, "moto-", ".log").toFile());
     Process p;
     try {
       p = pb.start();
     } catch (IOException e) {
-      throw new AssertionError("Cannot start moto_server (pip install 'moto[server]'): " + e.getMessage(), e);
+      throw new AssertionError("Cannot start moto's server " + pb.command() + " (run scripts/setup-python.sh, which "
+          + "installs moto[server] into the project venv): " + e.getMessage(), e);
     }
     MotoS3 m = new MotoS3(p, port);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -53,11 +56,26 @@ public final class MotoS3 implements AutoCloseable {
       } catch (IOException e) {
         if (System.nanoTime() > deadline || !p.isAlive()) {
           m.close();
-          throw new AssertionError("moto_server did not come up on port " + port, e);
+          throw new AssertionError("moto's server " + pb.command() + " did not come up on port " + port + " (exit "
+              + (p.isAlive() ? "none" : Integer.toString(p.exitValue())) + "; log in " + logDir + "); run "
+              + "scripts/setup-python.sh if moto[server] is missing from the venv", e);
         }
         Thread.sleep(200);
       }
     }
+  }
+
+  /** The server command: {@code $LORASPACE_MOTO_SERVER} if set, else {@code <venv python> -m moto.server}. */
+  static List<String> command(int port) {
+    String exe = System.getenv("LORASPACE_MOTO_SERVER");
+    List<String> cmd = new java.util.ArrayList<>();
+    if (exe != null && !exe.isEmpty()) {
+      cmd.add(exe);
+    } else {
+      cmd.addAll(List.of(Repo.python().toString(), "-m", "moto.server"));
+    }
+    cmd.addAll(List.of("-H", "127.0.0.1", "-p", Integer.toString(port)));
+    return cmd;
   }
 
   public String endpoint() {
