@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the Python environment the tests use: <repo>/.venv with
-#   - torch (CPU), transformers, peft, safetensors, pyarrow, numpy: the reference implementations of the interop tests
+#   - torch (CPU), transformers, peft, safetensors, pyarrow, numpy: the reference implementations of the interop tests,
+#     the capture hook and the model worker; jinja2: renders the example Airflow DAGs in their test
 #     and the capture hook;
 #   - moto[server]: the S3-compatible server the s3a:// tests start (jobs/src/test/.../testing/MotoS3.java runs
 #     <venv>/bin/python -m moto.server, never a moto_server found on the PATH).
@@ -14,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${LORASPACE_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
-INTEROP=(torch==2.13.0+cpu transformers==5.18.0 peft==0.21.0 safetensors pyarrow numpy attrs)
+INTEROP=(torch==2.13.0+cpu transformers==5.18.0 peft==0.21.0 safetensors pyarrow numpy attrs jinja2)
 S3=('moto[server]')
 
 # Prints the requirements the venv does not satisfy yet, one per line (nothing when it is complete).
@@ -28,7 +29,7 @@ for name, version in pinned.items():
             print(f"{name}=={version}")
     except m.PackageNotFoundError:
         print(f"{name}=={version}")
-for name in ("safetensors", "pyarrow", "numpy", "attrs"):
+for name in ("safetensors", "pyarrow", "numpy", "attrs", "jinja2"):
     try:
         m.version(name)
     except m.PackageNotFoundError:
@@ -55,6 +56,11 @@ start=$SECONDS
 # --upgrade rewrites pyvenv.cfg of an existing venv, so one made before moto was needed also sees the base packages.
 "$PYTHON" -m venv --system-site-packages --upgrade "$VENV" 2>/dev/null || "$PYTHON" -m venv --system-site-packages "$VENV"
 todo=$(missing)
+if [ -z "$todo" ]; then
+  # The venv only needed to see the base interpreter's packages (--upgrade above).
+  echo "setup-python: $VENV is ready (base interpreter's packages made visible, $((SECONDS - start)) s)"
+  exit 0
+fi
 echo "setup-python: installing into $VENV from the configured package sources: $(echo "$todo" | tr '\n' ' ')"
 # --retries 0: an unreachable default index fails at once and pip goes on with the configured local sources.
 log="$(mktemp)"
