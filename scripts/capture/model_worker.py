@@ -20,9 +20,9 @@ sample partials as i64 tokens + f64[d]. No activation leaves the process.
 
 import json
 import os
+import signal
 import struct
 import sys
-import time
 import traceback
 
 try:
@@ -260,7 +260,9 @@ def main():
                          "python": sys.version.split()[0], "torch": torch.__version__,
                          "transformers": transformers.__version__})
     w = Worker()
-    delay = float(os.environ.get("LORASPACE_WORKER_TEST_DELAY_S", "0"))  # fault-injection tests only
+    # Fault injection for the tests only: the first worker to reach its third sample kills itself (SIGKILL).
+    die_once = os.environ.get("LORASPACE_WORKER_TEST_DIE_ONCE")
+    served = 0
     while True:
         req, payload = read_frame(stdin)
         if req is None:
@@ -273,8 +275,10 @@ def main():
                     w.reset_pass(req)
                 write_frame(stdout, {"ok": True, "layout": w.layout})
             elif op == "sample":
-                if delay:
-                    time.sleep(delay)
+                served += 1
+                if die_once and served == 3 and not os.path.exists(die_once):
+                    open(die_once, "w").close()
+                    os.kill(os.getpid(), signal.SIGKILL)
                 w.sample(req, payload)
                 write_frame(stdout, {"ok": True})
             elif op == "flush":

@@ -1,7 +1,7 @@
 """Fixtures for the stats job's model mode: tiny random HF checkpoints written as directories, and for each the
 capture path's output on the same tokens (activation Parquet from capture_hf.py plus the token corpus it used).
 
-    python scripts/python/model_mode_fixture.py OUT_DIR
+    python scripts/python/model_mode_fixture.py OUT_DIR [SAMPLES [NAME,...]]
 
 OUT_DIR/<name>/model        the checkpoint (config.json + model.safetensors), names:
                             llama-f32 (the tiny Llama, float32), llama-bf16 (the same weights saved in bfloat16),
@@ -43,7 +43,10 @@ def main():
         "llama-bf16": lambda: build_tiny_llama(7).to(torch.bfloat16),
         "qwen2-f32": lambda: tiny_qwen2(8),
     }
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else list(models)
     for name, build in models.items():
+        if name not in only:
+            continue
         d = os.path.join(out, name)
         build().save_pretrained(os.path.join(d, "model"))
         subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "capture", "capture_hf.py"),

@@ -40,8 +40,11 @@ final class ModelPassTask implements PassMapper {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(ModelPassTask.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Fault-injection hook of the worker-kill test: seconds each sample request sleeps in the worker. */
-  static final String TEST_DELAY_PROPERTY = "loraspace.test.worker-delay-s";
+  /**
+   * Fault-injection hook of the worker-kill test: a marker path; the first worker to serve its third sample while the
+   * marker does not exist creates it and kills itself with SIGKILL.
+   */
+  static final String TEST_DIE_ONCE_PROPERTY = "loraspace.test.worker-die-once";
 
   private final HadoopConf conf;
   private final ModelSpec spec;
@@ -76,11 +79,11 @@ final class ModelPassTask implements PassMapper {
       device = GpuDevice.forTask(addresses, System.getenv("CUDA_VISIBLE_DEVICES"));
     }
     Map<String, String> env = new LinkedHashMap<>();
-    String delay = System.getProperty(TEST_DELAY_PROPERTY);
-    if (delay != null) {
-      env.put("LORASPACE_WORKER_TEST_DELAY_S", delay);
+    String dieOnce = System.getProperty(TEST_DIE_ONCE_PROPERTY);
+    if (dieOnce != null) {
+      env.put("LORASPACE_WORKER_TEST_DIE_ONCE", dieOnce);
     }
-    String key = spec.python + "|" + model + "|" + device + "|" + spec.dtype + "|" + spec.modules;
+    String key = spec.python + "|" + model + "|" + device + "|" + spec.dtype + "|" + spec.modules + "|" + env;
     ModelWorker w = ModelWorkers.borrow(key, spec.python, env, spec.timeoutSeconds * 1000);
     w.modelDir = model;
     w.device = device;

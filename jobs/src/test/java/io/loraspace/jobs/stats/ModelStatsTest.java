@@ -1,0 +1,188 @@
+package io.loraspace.jobs.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
+import io.loraspace.jobs.Main;
+import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.spark.SparkSessions;
+import io.loraspace.jobs.testing.Repo;
+import io.loraspace.jobs.testing.StoreReference;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * stats' model mode against the capture path on the same tokens: tiny Llama (F32 and BF16 checkpoints) and a tiny
+ * Qwen2 with q/k/v biases, with gradients. The executors' model workers must give the store that capture_hf.py →
+ * Parquet → stats gives (1e-12 relative), including after a worker is killed mid-task; bad input fails in one line.
+ */
+class ModelStatsTest {
+  @TempDir static Path fixtures;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void buildFixtures() throws Exception {
+    Path log = fixtures.resolve("fixture.log");
+    Process p = new ProcessBuilder(Repo.python().toString(),
+        Repo.root().resolve("scripts/python/model_mode_fixture.py").toString(), fixtures.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertThat(p.waitFor(600, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+  }
+
+  private record Result(int code, String err) {}
+
+  private static Result cli(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.run(all.toArray(new String[0]), new PrintStream(new ByteArrayOutputStream(), true,
+        StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(code, err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Path modelStats(String model, String out, String... extra) {
+    Path store = dir.resolve(out);
+    List<String> args = new ArrayList<>(List.of("stats", "--set", "tokens=" + fixtures.resolve(model + "/tokens"),
+        "--set", "model=" + fixtures.resolve(model + "/model"), "--set", "gradients=on", "--set",
+        "python=" + Repo.python(), "--set", "out=" + store, "--set", "spark.master=local[2]"));
+    for (String e : extra) {
+      args.add("--set");
+      args.add(e);
+    }
+    Result r = cli(args.toArray(new String[0]));
+    assertThat(r.code).as(r.err).isZero();
+    return store;
+  }
+
+  private Path activationStats(String model) {
+    Path store = dir.resolve("act-" + model);
+    Result r = cli("stats", "--set", "input=" + fixtures.resolve(model + "/activations"), "--set", "out=" + store,
+        "--set", "spark.master=local[2]");
+    assertThat(r.code).as(r.err).isZero();
+    return store;
+  }
+
+  static void assertSameStore(Path expected, Path actual, double tol) throws Exception {
+    JsonNode a = Manifest.json().readTree(expected.resolve("store.json").toFile());
+    assertThat(Manifest.json().readTree(actual.resolve("store.json").toFile())).isEqualTo(a);
+    int tensors = 0;
+    for (String section : List.of("sites", "modules")) {
+      assertThat(a.get(section)).isNotEmpty();
+      for (JsonNode n : a.get(section)) {
+        try (SafetensorsFile fa = SafetensorsFile.open(expected.resolve(n.get("file").asText()));
+            SafetensorsFile fb = SafetensorsFile.open(actual.resolve(n.get("file").asText()))) {
+          assertThat(fb.metadata()).isEqualTo(fa.metadata());
+          for (String t : fa.tensorNames()) {
+            assertThat(StoreReference.relErr(fb.readDoubles(t), fa.readDoubles(t))).as(n.get("file") + ":" + t)
+                .isLessThan(tol);
+            tensors++;
+          }
+        }
+      }
+    }
+    assertThat(tensors).isGreaterThan(40);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"llama-f32", "llama-bf16", "qwen2-f32"})
+  void modelModeEqualsCaptureThenStatsOnTheSameTokens(String model) throws Exception {
+    Path expected = activationStats(model);
+    Path actual = modelStats(model, "model-" + model);
+    assertSameStore(expected, actual, 1e-12);
+    JsonNode m = Manifest.json().readTree(actual.resolve("manifest.json").toFile());
+    assertThat(m.path("model").path("device").asText()).isEqualTo("cpu");
+    assertThat(m.path("model").path("worker").path("torch").asText()).isNotEmpty();
+    // Only statistics were written: the store's files and the protocol's, no activations.
+    for (JsonNode f : m.get("outputs")) {
+      assertThat(f.get("path").asText()).matches("store\\.json|_loraspace_output|(sites|modules)/.*\\.safetensors");
+    }
+  }
+
+  @Test
+  void workerKilledMidTaskIsReplacedAndTheStoreIsTheSame() throws Exception {
+    Path reference = modelStats("llama-f32", "reference");
+    Path marker = dir.resolve("worker-killed");
+    System.setProperty(ModelPassTask.TEST_DIE_ONCE_PROPERTY, marker.toString());
+    try {
+      // local[2,3]: two cores, a failed task is retried up to 3 times (as on a cluster).
+      Path afterKill = modelStats("llama-f32", "after-kill", "spark.master=local[2,3]");
+      assertThat(marker).as("a worker was killed mid-task").exists();
+      assertThat(StoreReference.dataHashes(afterKill)).isEqualTo(StoreReference.dataHashes(reference));
+    } finally {
+      System.clearProperty(ModelPassTask.TEST_DIE_ONCE_PROPERTY);
+    }
+  }
+
+  @Test
+  void badModelDirectoryFailsBeforeSpark() throws Exception {
+    int before = SparkSessions.created();
+    Path empty = Files.createDirectories(dir.resolve("not-a-model"));
+    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set", "model=" + empty,
+        "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).isEqualTo("loraspace stats: error: Option 'model' is '" + empty + "', which has no config.json "
+        + "(an HF checkpoint directory is expected: config.json plus model.safetensors or its shards)\n");
+    assertThat(SparkSessions.created()).isEqualTo(before);
+  }
+
+  @Test
+  void tokenIdOutsideTheVocabularyNamesFileRowAndPosition() throws Exception {
+    // A token corpus with one id past the tiny Llama's vocabulary of 256.
+    Path tokens = dir.resolve("tokens");
+    Path log = dir.resolve("w.log");
+    Process p = new ProcessBuilder(Repo.python().toString(), "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+        + "import capture_hf; capture_hf.write_token_corpus(sys.argv[2], [('plus', 0, [1, 2, 3]), "
+        + "('plus', 1, [4, 256, 5])])", Repo.root().resolve("scripts/capture").toString(), tokens.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+    Result r = cli("stats", "--set", "tokens=" + tokens, "--set", "model=" + fixtures.resolve("llama-f32/model"),
+        "--set", "python=" + Repo.python(), "--set", "out=" + dir.resolve("o"), "--set", "spark.master=local[2]");
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).startsWith("loraspace stats: error: file:" + tokens.resolve("part-00000.parquet") + " row 1 "
+        + "(sample 1 of dataset 'plus', position 1): token id 256 is outside the model's vocabulary (size 256)");
+  }
+
+  @Test
+  void unknownModulesAndMissingPythonPackagesAreOneLine() throws Exception {
+    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+        "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + Repo.python(), "--set",
+        "model-modules=no_such_proj", "--set", "out=" + dir.resolve("o1"), "--set", "spark.master=local[2]");
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).isEqualTo("loraspace stats: error: Option 'model-modules': modules 'no_such_proj' match no "
+        + "nn.Linear module of the model\n");
+
+    // An interpreter without site-packages: no numpy, torch or transformers.
+    Path bare = dir.resolve("python-bare");
+    Files.writeString(bare, "#!/bin/sh\nexec " + Repo.python() + " -S \"$@\"\n");
+    assertThat(bare.toFile().setExecutable(true)).isTrue();
+    r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+        "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + bare, "--set", "out=" + dir.resolve("o2"),
+        "--set", "spark.master=local[2]");
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).matches("loraspace stats: error: Python package '(numpy|torch|transformers)' is missing in "
+        + ".* \\(the model worker needs torch, transformers, numpy, safetensors\\)\n");
+  }
+
+  @Test
+  void siteSelectionMatchingNothingNamesTheModelsSites() {
+    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+        "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + Repo.python(), "--set",
+        "sites=nothing\\.like\\.this", "--set", "out=" + dir.resolve("o"), "--set", "spark.master=local[2]");
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).startsWith("loraspace stats: error: Selection datasets=[] sites=[nothing\\.like\\.this] matches "
+        + "no rows").contains("model.layers.0.self_attn.in");
+  }
+}
