@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.io.store.StatsStore;
-import io.loraspace.jobs.init.InitReport;
+import io.loraspace.jobs.report.Charts;
 import io.loraspace.jobs.output.Manifest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,12 +128,12 @@ final class RecycleReport {
     b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>loraspace recycle</title><style>")
         .append("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;")
         .append("padding:3px 8px;text-align:right}th{background:#eee}</style></head><body>");
-    b.append("<h1>EigenLoRAx basis of ").append(InitReport.esc(r.path("collection").asText())).append("</h1>");
+    b.append("<h1>EigenLoRAx basis of ").append(Charts.esc(r.path("collection").asText())).append("</h1>");
     b.append("<p>").append(r.path("adapters").asInt()).append(" adapters (").append(r.path("skipped").asInt())
-        .append(" skipped), selection ").append(InitReport.esc(r.path("selection").asText())).append(", ")
+        .append(" skipped), selection ").append(Charts.esc(r.path("selection").asText())).append(", ")
         .append(r.path("center").asBoolean() ? "centred" : "uncentred").append(".</p>");
     // Explained-variance curves (cumulative), one series per (module, factor), at most 10 drawn.
-    List<InitReport.Series> curves = new ArrayList<>();
+    List<Charts.Series> curves = new ArrayList<>();
     for (JsonNode m : r.path("modules")) {
       JsonNode src = m.has("spectrumRatios") ? m.get("spectrumRatios") : m.get("componentRatios");
       double[] cum = new double[src.size()];
@@ -147,11 +147,11 @@ final class RecycleReport {
         for (int i = 0; i < x.length; i++) {
           x[i] = i + 1;
         }
-        curves.add(new InitReport.Series(m.path("module").asText().replaceAll(".*layers\\.", "")
+        curves.add(new Charts.Series(m.path("module").asText().replaceAll(".*layers\\.", "")
             + " " + m.path("factor").asText(), x, cum, true));
       }
     }
-    b.append(InitReport.plot("Cumulative explained variance (first 10 module factors)", "number of components",
+    b.append(Charts.plot("Cumulative explained variance (first 10 module factors)", "number of components",
         "explained variance ratio", curves, false));
     JsonNode held = r.path("heldOutErrors");
     if (held.size() > 0) {
@@ -170,30 +170,30 @@ final class RecycleReport {
       for (double e : v) {
         y[Math.min(bins - 1, (int) (e / Math.max(max, 1e-300) * bins))]++;
       }
-      b.append(InitReport.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
-          "‖W − recon‖ / ‖W‖", "folds", List.of(new InitReport.Series("folds", x, y, true)), false));
+      b.append(Charts.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
+          "‖W − recon‖ / ‖W‖", "folds", List.of(new Charts.Series("folds", x, y, true)), false));
     }
     JsonNode ver = r.path("verification");
     if (!ver.isMissingNode()) {
       b.append("<p>Verified against exact recomputation on ").append(ver.path("folds").asInt())
-          .append(" random folds: max sin θ ").append(InitReport.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
+          .append(" random folds: max sin θ ").append(Charts.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
           .append(", max relative held-out error difference ")
-          .append(InitReport.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble()))
-          .append(", downdate ").append(InitReport.fmt(ver.path("speedUp").asDouble()))
+          .append(Charts.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble()))
+          .append(", downdate ").append(Charts.fmt(ver.path("speedUp").asDouble()))
           .append("× faster per fold.</p>");
     }
     b.append("<table><tr><th>module</th><th>factor</th><th>dim</th><th>vectors</th><th>K</th><th>explained</th>")
         .append("<th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
     for (JsonNode m : r.path("modules")) {
-      b.append("<tr><td style=\"text-align:left\">").append(InitReport.esc(m.path("module").asText()))
+      b.append("<tr><td style=\"text-align:left\">").append(Charts.esc(m.path("module").asText()))
           .append("</td><td>").append(m.path("factor").asText()).append("</td><td>").append(m.path("dim").asInt())
           .append("</td><td>").append(m.path("vectors").asLong()).append("</td><td>")
           .append(m.path("principalComponents").asInt()).append("</td><td>")
-          .append(InitReport.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td>")
-          .append(InitReport.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
-          .append(m.has("meanHeldOutError") ? InitReport.fmt(m.path("meanHeldOutError").asDouble()) : "–")
+          .append(Charts.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td>")
+          .append(Charts.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
+          .append(m.has("meanHeldOutError") ? Charts.fmt(m.path("meanHeldOutError").asDouble()) : "–")
           .append("</td><td>")
-          .append(m.has("maxHeldOutError") ? InitReport.fmt(m.path("maxHeldOutError").asDouble()) : "–")
+          .append(m.has("maxHeldOutError") ? Charts.fmt(m.path("maxHeldOutError").asDouble()) : "–")
           .append("</td></tr>");
     }
     b.append("</table></body></html>\n");
