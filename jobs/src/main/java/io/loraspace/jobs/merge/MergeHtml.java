@@ -60,7 +60,11 @@ final class MergeHtml {
     for (JsonNode d : r.path("datasets")) {
       b.append(" ").append(Charts.esc(d.path("name").asText())).append(" ").append(d.path("samples").asLong());
     }
-    b.append(".</p><p><b>").append(Charts.esc(r.path("verdict").asText())).append("</b></p>");
+    b.append(".</p>");
+    if (head.has("bias")) {
+      b.append("<p>Bias ").append(Charts.esc(head.path("bias").asText())).append(".</p>");
+    }
+    b.append("<p><b>").append(Charts.esc(r.path("verdict").asText())).append("</b></p>");
 
     JsonNode t = r.path("theory");
     b.append("<h2>Theory (Theorem 3.3)</h2><p>ρ_pre = ‖W_pre‖_F = ").append(num(t.get("rhoPre")))

@@ -40,6 +40,8 @@ final class MergeInputs {
   final List<LoraAdapter> adapters = new ArrayList<>();
   final HeadDecomposition decomposition;
   final List<Dataset> datasets = new ArrayList<>();
+  /** True when the checkpoint has {@code <module>.bias}: the theory's head has none, so margins ignore it. */
+  boolean biasIgnored;
 
   private MergeInputs(String headTensor, Dtype dtype, DenseMatrix head, List<LoraAdapter> adapters,
       List<String> adapterPaths) {
@@ -107,6 +109,7 @@ final class MergeInputs {
     }
     DenseMatrix head;
     Dtype dtype;
+    boolean bias;
     java.nio.file.Path local = localCheckpoint(conf, s.checkpoint, s.head, tmp);
     try (ShardedCheckpoint ckpt = ShardedCheckpoint.open(local)) {
       if (!ckpt.contains(s.head)) {
@@ -122,6 +125,7 @@ final class MergeInputs {
       }
       dtype = info.dtype();
       head = ckpt.readMatrix(s.head);
+      bias = ckpt.contains(s.head.substring(0, s.head.length() - "weight".length()) + "bias");
     }
     checkFinite(head, "Tensor '" + s.head + "'");
     List<LoraAdapter> adapters = new ArrayList<>();
@@ -129,6 +133,7 @@ final class MergeInputs {
       adapters.add(AdapterDirectory.read(localAdapter(conf, s.adapters.get(i), tmp.resolve("adapter-" + i))));
     }
     MergeInputs in = new MergeInputs(s.head, dtype, head, adapters, s.adapters);
+    in.biasIgnored = bias;
     in.addDataset(conf, s, "pre", s.preData);
     for (int i = 0; i < s.taskData.size(); i++) {
       in.addDataset(conf, s, "task-" + (i + 1), List.of(s.taskData.get(i)));

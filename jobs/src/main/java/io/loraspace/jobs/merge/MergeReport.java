@@ -77,6 +77,10 @@ final class MergeReport {
     head.put("checkpoint", r.settings.checkpoint).put("tensor", in.headTensor).put("module", in.module)
         .put("dtype", in.headDtype.name());
     head.putArray("shape").add(in.head.rows()).add(in.head.cols());
+    if (in.biasIgnored) {
+      head.put("bias", "ignored: the checkpoint has " + in.module + ".bias, the theory's head has none; margins use "
+          + "W x only");
+    }
     ArrayNode ads = root.putArray("adapters");
     for (int i = 0; i < in.adapters.size(); i++) {
       ObjectNode a = ads.addObject();

@@ -39,6 +39,28 @@ public final class Charts {
     return a >= 1e4 || a < 1e-3 ? String.format(Locale.ROOT, "%.3g", v) : String.format(Locale.ROOT, "%.4f", v);
   }
 
+  private static StringBuilder start(int w, int h, int l, String title) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+        + "font-family='sans-serif' font-size='11'>", w, h));
+    sb.append(String.format(Locale.ROOT, "<text x='%d' y='18' font-size='13' font-weight='bold'>%s</text>", l,
+        esc(title)));
+    return sb;
+  }
+
+  private static String noData(StringBuilder sb) {
+    return sb.append("<text x='80' y='100'>no data</text></svg>").toString();
+  }
+
+  /** The x label centred at (xCentre, xBaseline), the y label rotated, centred at height yCentre. */
+  private static void axisLabels(StringBuilder sb, int xCentre, int xBaseline, int yCentre, String xLabel,
+      String yLabel) {
+    sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' text-anchor='middle'>%s</text>", xCentre, xBaseline,
+        esc(xLabel)));
+    sb.append(String.format(Locale.ROOT, "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>%s"
+        + "</text>", yCentre, yCentre, esc(yLabel)));
+  }
+
   /** An SVG scatter/line plot; {@code logY} plots log10 of positive values (others are dropped). */
   public static String plot(String title, String xLabel, String yLabel, List<Series> series, boolean logY) {
     int w = 560;
@@ -63,13 +85,9 @@ public final class Charts {
         ymax = Math.max(ymax, y);
       }
     }
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-        + "font-family='sans-serif' font-size='11'>", w, h));
-    sb.append(String.format(Locale.ROOT, "<text x='%d' y='18' font-size='13' font-weight='bold'>%s</text>", l,
-        esc(title)));
+    StringBuilder sb = start(w, h, l, title);
     if (!Double.isFinite(xmin)) {
-      return sb.append("<text x='80' y='100'>no data</text></svg>").toString();
+      return noData(sb);
     }
     if (xmax == xmin) {
       xmax = xmin + 1;
@@ -102,10 +120,7 @@ public final class Charts {
       sb.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#eee'/>", l, l + pw,
           py.applyAsDouble(yv), py.applyAsDouble(yv)));
     }
-    sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' text-anchor='middle'>%s</text>", l + pw / 2, h - 8,
-        esc(xLabel)));
-    sb.append(String.format(Locale.ROOT, "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>%s"
-        + "</text>", t + ph / 2, t + ph / 2, esc(yLabel)));
+    axisLabels(sb, l + pw / 2, h - 8, t + ph / 2, xLabel, yLabel);
     for (int k = 0; k < series.size(); k++) {
       Series s = series.get(k);
       String c = COLORS[k % COLORS.length];
@@ -165,13 +180,9 @@ public final class Charts {
         vmax = Math.max(vmax, v);
       }
     }
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-        + "font-family='sans-serif' font-size='11'>", w, h));
-    sb.append(String.format(Locale.ROOT, "<text x='%d' y='18' font-size='13' font-weight='bold'>%s</text>", l,
-        esc(title)));
+    StringBuilder sb = start(w, h, l, title);
     if (xs.length == 0 || ys.length == 0 || !Double.isFinite(vmin)) {
-      return sb.append("<text x='80' y='100'>no data</text></svg>").toString();
+      return noData(sb);
     }
     double x0 = xs[0] - (xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0.5);
     double x1 = xs[xs.length - 1] + (xs.length > 1 ? (xs[xs.length - 1] - xs[xs.length - 2]) / 2 : 0.5);
@@ -197,10 +208,7 @@ public final class Charts {
       sb.append(String.format(Locale.ROOT, "<text x='%d' y='%.1f' text-anchor='end'>%s</text>", l - 4,
           t + ph - ph * k / 4.0 + 4, fmt(yv)));
     }
-    sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' text-anchor='middle'>%s</text>", l + pw / 2, t + ph + 32,
-        esc(xLabel)));
-    sb.append(String.format(Locale.ROOT, "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>%s"
-        + "</text>", t + ph / 2, t + ph / 2, esc(yLabel)));
+    axisLabels(sb, l + pw / 2, t + ph + 32, t + ph / 2, xLabel, yLabel);
     int bx = l + pw + 20;
     for (int k = 0; k < 50; k++) {
       sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%.2f' width='14' height='%.2f' fill='%s'/>", bx,
