@@ -163,7 +163,7 @@ final class MergeHtml {
       }
       JsonNode best = g.path("best").path("alpha");
       marks.add(new Charts.Marker(best.get(0).asDouble(), best.get(1).asDouble(), "grid best (union margin)",
-          "triangle", "#ffffff"));
+          "triangle", "#111111"));
       return Charts.heatmap("Measured union margin over the grid", "α_1", "α_2", axis, axis, v, marks);
     }
     double[] x = new double[alpha.size()];

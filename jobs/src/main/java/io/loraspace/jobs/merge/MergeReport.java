@@ -139,7 +139,13 @@ final class MergeReport {
     }
     ArrayNode single = root.putArray("singleTask");
     for (MergeEvaluation e : r.singles) {
-      evaluation(single.addObject().put("point", e.name), r, e);
+      int i = e.union[1] - 1;
+      ObjectNode n = single.addObject().put("point", e.name).put("adapter", i + 1);
+      put(n, "theta", t.theta(i));
+      put(n, "bestTheta", t.singleTaskBestTheta(i));
+      put(n, "scaleToBest", t.singleTaskBestTheta(i) / t.theta(i));
+      put(n, "bestUnionMargin", t.singleTaskBestUnion(i));
+      evaluation(n, r, e);
     }
     ObjectNode grid = root.putObject("grid");
     grid.put("design", r.settings.grid.name()).put("size", r.settings.gridSize).put("points", r.grid.size());

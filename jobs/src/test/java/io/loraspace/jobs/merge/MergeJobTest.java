@@ -70,6 +70,9 @@ class MergeJobTest {
         JsonNode m = s.path("measured").path("margins");
         assertThat(m.path("pre").asDouble()).isCloseTo(s.path("predicted").path("unionMargin").asDouble(),
             within(1e-10));
+        assertThat(m.path("pre").asDouble()).isCloseTo(s.path("bestUnionMargin").asDouble(), within(1e-10));
+        assertThat(s.path("scaleToBest").asDouble()).isEqualTo(s.path("alpha").get(s.path("adapter").asInt() - 1)
+            .asDouble());
       }
     }
     assertThat(Files.readString(dir.resolve("out/report.html"))).contains("<svg").contains("predicted α*")
