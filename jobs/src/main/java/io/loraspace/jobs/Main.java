@@ -16,6 +16,8 @@ import io.loraspace.jobs.jobs.RecycleJob;
 import io.loraspace.jobs.jobs.SyntheticAdaptersJob;
 import io.loraspace.jobs.jobs.StatsJob;
 import io.loraspace.jobs.jobs.SyntheticCorpusJob;
+import io.loraspace.jobs.merge.MergeJob;
+import io.loraspace.jobs.merge.SyntheticMergeJob;
 import io.loraspace.jobs.spark.SparkSessions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -40,7 +42,8 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new DoctorJob()));
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new MergeJob(),
+        new SyntheticMergeJob(), new DoctorJob()));
   }
 
   public static void main(String[] args) {

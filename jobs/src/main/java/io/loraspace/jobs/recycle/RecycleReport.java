@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.io.store.StatsStore;
-import io.loraspace.jobs.init.InitReport;
+import io.loraspace.jobs.report.Charts;
 import io.loraspace.jobs.output.Manifest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -163,35 +163,35 @@ final class RecycleReport {
     b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>loraspace recycle</title><style>")
         .append("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;")
         .append("padding:3px 8px;text-align:right}th{background:#eee}.warn{color:#a40}</style></head><body>");
-    b.append("<h1>EigenLoRAx basis of ").append(InitReport.esc(r.path("collection").asText())).append("</h1>");
+    b.append("<h1>EigenLoRAx basis of ").append(Charts.esc(r.path("collection").asText())).append("</h1>");
     b.append("<p>").append(r.path("adapters").asInt()).append(" adapters (").append(r.path("skipped").asInt())
-        .append(" skipped), selection ").append(InitReport.esc(r.path("selection").asText())).append(", ")
+        .append(" skipped), selection ").append(Charts.esc(r.path("selection").asText())).append(", ")
         .append(r.path("center").asBoolean() ? "centred" : "uncentred").append(".</p>");
     explainedVariance(b, r.path("modules"));
     heldOut(b, r);
     JsonNode ver = r.path("verification");
     if (!ver.isMissingNode()) {
       b.append("<p>Verified against exact recomputation on ").append(ver.path("folds").asInt())
-          .append(" random folds: max sin θ ").append(InitReport.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
+          .append(" random folds: max sin θ ").append(Charts.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
           .append(", max relative held-out error difference ")
-          .append(InitReport.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble())).append(", ")
+          .append(Charts.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble())).append(", ")
           .append(speed(ver.path("speedUp").asDouble())).append(".</p>");
     }
     smallGaps(b, r);
     b.append("<table><tr><th>module</th><th>factor</th><th>dim</th><th>vectors</th><th>K</th><th>explained</th>")
         .append("<th>gap at K</th><th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
     for (JsonNode m : r.path("modules")) {
-      b.append("<tr><td style=\"text-align:left\">").append(InitReport.esc(m.path("module").asText()))
+      b.append("<tr><td style=\"text-align:left\">").append(Charts.esc(m.path("module").asText()))
           .append("</td><td>").append(m.path("factor").asText()).append("</td><td>").append(m.path("dim").asInt())
           .append("</td><td>").append(m.path("vectors").asLong()).append("</td><td>")
           .append(m.path("principalComponents").asInt()).append("</td><td>")
-          .append(InitReport.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td")
+          .append(Charts.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td")
           .append(m.path("smallGap").asBoolean() ? " class=\"warn\">" : ">")
-          .append(m.has("gapAtK") ? InitReport.fmt(m.path("gapAtK").asDouble()) : "–").append("</td><td>")
-          .append(InitReport.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
-          .append(m.has("meanHeldOutError") ? InitReport.fmt(m.path("meanHeldOutError").asDouble()) : "–")
+          .append(m.has("gapAtK") ? Charts.fmt(m.path("gapAtK").asDouble()) : "–").append("</td><td>")
+          .append(Charts.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
+          .append(m.has("meanHeldOutError") ? Charts.fmt(m.path("meanHeldOutError").asDouble()) : "–")
           .append("</td><td>")
-          .append(m.has("maxHeldOutError") ? InitReport.fmt(m.path("maxHeldOutError").asDouble()) : "–")
+          .append(m.has("maxHeldOutError") ? Charts.fmt(m.path("maxHeldOutError").asDouble()) : "–")
           .append("</td></tr>");
     }
     b.append("</table></body></html>\n");
@@ -201,14 +201,14 @@ final class RecycleReport {
   /** "downdate 3.2× faster per fold than recomputation", or "… 1.54× slower …" when the ratio is below 1. */
   static String speed(double recomputeOverDowndate) {
     if (recomputeOverDowndate >= 1) {
-      return "downdate " + InitReport.fmt(recomputeOverDowndate) + "× faster per fold than exact recomputation";
+      return "downdate " + Charts.fmt(recomputeOverDowndate) + "× faster per fold than exact recomputation";
     }
-    return "downdate " + InitReport.fmt(1 / recomputeOverDowndate) + "× slower per fold than exact recomputation";
+    return "downdate " + Charts.fmt(1 / recomputeOverDowndate) + "× slower per fold than exact recomputation";
   }
 
   /** Cumulative explained-variance curves, {@link #CURVES_PER_PLOT} (module, factor) pairs per plot. */
   private static void explainedVariance(StringBuilder b, JsonNode modules) {
-    List<InitReport.Series> curves = new ArrayList<>();
+    List<Charts.Series> curves = new ArrayList<>();
     for (JsonNode m : modules) {
       JsonNode src = m.has("spectrumRatios") ? m.get("spectrumRatios") : m.get("componentRatios");
       if (src.size() == 0) {
@@ -222,7 +222,7 @@ final class RecycleReport {
         cum[i] = c;
         x[i] = i + 1;
       }
-      curves.add(new InitReport.Series(m.path("module").asText().replaceAll(".*layers\\.", "") + " "
+      curves.add(new Charts.Series(m.path("module").asText().replaceAll(".*layers\\.", "") + " "
           + m.path("factor").asText(), x, cum, true));
     }
     int shown = Math.min(curves.size(), CURVES_PER_PLOT * MAX_PLOTS);
@@ -232,7 +232,7 @@ final class RecycleReport {
         .append(".</p>");
     for (int from = 0; from < shown; from += CURVES_PER_PLOT) {
       int to = Math.min(shown, from + CURVES_PER_PLOT);
-      b.append(InitReport.plot("Cumulative explained variance, pairs " + (from + 1) + "–" + to + " of "
+      b.append(Charts.plot("Cumulative explained variance, pairs " + (from + 1) + "–" + to + " of "
           + curves.size(), "number of components", "explained variance ratio", curves.subList(from, to), false));
     }
   }
@@ -257,8 +257,8 @@ final class RecycleReport {
     for (double e : v) {
       y[Math.min(bins - 1, (int) (e / Math.max(max, 1e-300) * bins))]++;
     }
-    b.append(InitReport.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
-        "‖W − recon‖ / ‖W‖", "folds", List.of(new InitReport.Series("folds", x, y, true)), false));
+    b.append(Charts.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
+        "‖W − recon‖ / ‖W‖", "folds", List.of(new Charts.Series("folds", x, y, true)), false));
     b.append("<p>Held-out error of adapter i: ‖w − μ_i − V_i V_iᵀ(w − μ_i)‖ / ‖w‖ over its vectors w, with the mean μ_i")
         .append(" and top-K components V_i of the other adapters.");
     if (r.path("center").asBoolean()) {
@@ -283,14 +283,14 @@ final class RecycleReport {
       b.append("<p>Fold solvers: ");
       List<String> parts = new ArrayList<>();
       solvers.fields().forEachRemaining(e -> parts.add(e.getValue().asInt() + " " + e.getKey()));
-      b.append(InitReport.esc(String.join(", ", parts))).append(" (dense: LAPACK on the fold's scatter, where")
+      b.append(Charts.esc(String.join(", ", parts))).append(" (dense: LAPACK on the fold's scatter, where")
           .append(" Lanczos could not certify the subspace).</p>");
     }
     List<String> mods = new ArrayList<>();
     for (JsonNode m : r.path("modules")) {
       if (m.path("smallGap").asBoolean()) {
         mods.add(m.path("module").asText() + " " + m.path("factor").asText() + " ("
-            + InitReport.fmt(m.path("gapAtK").asDouble()) + ")");
+            + Charts.fmt(m.path("gapAtK").asDouble()) + ")");
       }
     }
     int folds = r.path("foldsWithSmallGap").asInt();
@@ -298,10 +298,10 @@ final class RecycleReport {
       return;
     }
     b.append("<p class=\"warn\">Relative gap at K, (λ_K − λ_{K+1}) / λ_1, below gap-tolerance = ")
-        .append(InitReport.fmt(tol)).append(": the K-th component is not well determined (a relative change of")
+        .append(Charts.fmt(tol)).append(": the K-th component is not well determined (a relative change of")
         .append(" the data of that size can swap it with the next one). ");
     if (!mods.isEmpty()) {
-      b.append(mods.size()).append(" module factors: ").append(InitReport.esc(String.join(", ", mods)))
+      b.append(mods.size()).append(" module factors: ").append(Charts.esc(String.join(", ", mods)))
           .append(". ");
     }
     if (folds > 0) {
@@ -312,9 +312,9 @@ final class RecycleReport {
           b.append("…");
           break;
         }
-        b.append(listed > 1 ? "; " : "").append(InitReport.esc(f.path("adapter").asText())).append(" ")
-            .append(InitReport.esc(f.path("module").asText())).append(" ").append(f.path("factor").asText())
-            .append(" gap ").append(InitReport.fmt(f.path("gapAtK").asDouble()));
+        b.append(listed > 1 ? "; " : "").append(Charts.esc(f.path("adapter").asText())).append(" ")
+            .append(Charts.esc(f.path("module").asText())).append(" ").append(f.path("factor").asText())
+            .append(" gap ").append(Charts.fmt(f.path("gapAtK").asDouble()));
       }
       b.append(").");
     }

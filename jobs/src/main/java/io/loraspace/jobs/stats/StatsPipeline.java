@@ -12,6 +12,7 @@ import io.loraspace.common.stats.CrossProductAccumulator;
 import io.loraspace.common.stats.DiagonalSecondMomentAccumulator;
 import io.loraspace.common.stats.TokenGramAccumulator;
 import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.inputs.InputFiles;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.DataErrors;
 import io.loraspace.jobs.spark.HadoopConf;

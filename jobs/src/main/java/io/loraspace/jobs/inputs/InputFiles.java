@@ -1,4 +1,4 @@
-package io.loraspace.jobs.stats;
+package io.loraspace.jobs.inputs;
 
 import io.loraspace.common.error.ArgumentException;
 import java.io.IOException;
