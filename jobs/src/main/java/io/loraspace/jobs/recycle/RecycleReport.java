@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.io.store.StatsStore;
-import io.loraspace.jobs.init.InitReport;
+import io.loraspace.jobs.report.SvgPlot;
+import io.loraspace.jobs.inputs.AdapterCollection;
 import io.loraspace.jobs.output.Manifest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +17,7 @@ import java.util.TreeMap;
 final class RecycleReport {
   private RecycleReport() {}
 
-  static ObjectNode basisConfig(RecyclePipeline.Settings s, Collection c, List<RecyclePipeline.Summary> sums) {
+  static ObjectNode basisConfig(RecyclePipeline.Settings s, AdapterCollection c, List<RecyclePipeline.Summary> sums) {
     ObjectNode root = Manifest.json().createObjectNode();
     root.put("format", "loraspace-eigenlorax").put("version", 1);
     root.put("center", s.pca.center).put("scalingFolded", true);
@@ -45,7 +46,7 @@ final class RecycleReport {
     return root;
   }
 
-  static ObjectNode summary(RecyclePipeline.Settings s, Collection c, List<RecyclePipeline.Summary> sums,
+  static ObjectNode summary(RecyclePipeline.Settings s, AdapterCollection c, List<RecyclePipeline.Summary> sums,
       List<RecycleTasks.FoldResult> folds) {
     ObjectNode root = Manifest.json().createObjectNode();
     root.put("collection", s.adapters).put("adapters", c.adapters.size()).put("skipped", c.skipped.size());
@@ -128,12 +129,12 @@ final class RecycleReport {
     b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>loraspace recycle</title><style>")
         .append("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;")
         .append("padding:3px 8px;text-align:right}th{background:#eee}</style></head><body>");
-    b.append("<h1>EigenLoRAx basis of ").append(InitReport.esc(r.path("collection").asText())).append("</h1>");
+    b.append("<h1>EigenLoRAx basis of ").append(SvgPlot.esc(r.path("collection").asText())).append("</h1>");
     b.append("<p>").append(r.path("adapters").asInt()).append(" adapters (").append(r.path("skipped").asInt())
-        .append(" skipped), selection ").append(InitReport.esc(r.path("selection").asText())).append(", ")
+        .append(" skipped), selection ").append(SvgPlot.esc(r.path("selection").asText())).append(", ")
         .append(r.path("center").asBoolean() ? "centred" : "uncentred").append(".</p>");
     // Explained-variance curves (cumulative), one series per (module, factor), at most 10 drawn.
-    List<InitReport.Series> curves = new ArrayList<>();
+    List<SvgPlot.Series> curves = new ArrayList<>();
     for (JsonNode m : r.path("modules")) {
       JsonNode src = m.has("spectrumRatios") ? m.get("spectrumRatios") : m.get("componentRatios");
       double[] cum = new double[src.size()];
@@ -147,11 +148,11 @@ final class RecycleReport {
         for (int i = 0; i < x.length; i++) {
           x[i] = i + 1;
         }
-        curves.add(new InitReport.Series(m.path("module").asText().replaceAll(".*layers\\.", "")
+        curves.add(new SvgPlot.Series(m.path("module").asText().replaceAll(".*layers\\.", "")
             + " " + m.path("factor").asText(), x, cum, true));
       }
     }
-    b.append(InitReport.plot("Cumulative explained variance (first 10 module factors)", "number of components",
+    b.append(SvgPlot.plot("Cumulative explained variance (first 10 module factors)", "number of components",
         "explained variance ratio", curves, false));
     JsonNode held = r.path("heldOutErrors");
     if (held.size() > 0) {
@@ -170,30 +171,30 @@ final class RecycleReport {
       for (double e : v) {
         y[Math.min(bins - 1, (int) (e / Math.max(max, 1e-300) * bins))]++;
       }
-      b.append(InitReport.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
-          "‖W − recon‖ / ‖W‖", "folds", List.of(new InitReport.Series("folds", x, y, true)), false));
+      b.append(SvgPlot.plot("Held-out (leave-one-out) relative reconstruction error, all folds",
+          "‖W − recon‖ / ‖W‖", "folds", List.of(new SvgPlot.Series("folds", x, y, true)), false));
     }
     JsonNode ver = r.path("verification");
     if (!ver.isMissingNode()) {
       b.append("<p>Verified against exact recomputation on ").append(ver.path("folds").asInt())
-          .append(" random folds: max sin θ ").append(InitReport.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
+          .append(" random folds: max sin θ ").append(SvgPlot.fmt(ver.path("maxSinPrincipalAngle").asDouble()))
           .append(", max relative held-out error difference ")
-          .append(InitReport.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble()))
-          .append(", downdate ").append(InitReport.fmt(ver.path("speedUp").asDouble()))
+          .append(SvgPlot.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble()))
+          .append(", downdate ").append(SvgPlot.fmt(ver.path("speedUp").asDouble()))
           .append("× faster per fold.</p>");
     }
     b.append("<table><tr><th>module</th><th>factor</th><th>dim</th><th>vectors</th><th>K</th><th>explained</th>")
         .append("<th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
     for (JsonNode m : r.path("modules")) {
-      b.append("<tr><td style=\"text-align:left\">").append(InitReport.esc(m.path("module").asText()))
+      b.append("<tr><td style=\"text-align:left\">").append(SvgPlot.esc(m.path("module").asText()))
           .append("</td><td>").append(m.path("factor").asText()).append("</td><td>").append(m.path("dim").asInt())
           .append("</td><td>").append(m.path("vectors").asLong()).append("</td><td>")
           .append(m.path("principalComponents").asInt()).append("</td><td>")
-          .append(InitReport.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td>")
-          .append(InitReport.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
-          .append(m.has("meanHeldOutError") ? InitReport.fmt(m.path("meanHeldOutError").asDouble()) : "–")
+          .append(SvgPlot.fmt(m.path("explainedVarianceRatio").asDouble())).append("</td><td>")
+          .append(SvgPlot.fmt(m.path("meanInSampleError").asDouble())).append("</td><td>")
+          .append(m.has("meanHeldOutError") ? SvgPlot.fmt(m.path("meanHeldOutError").asDouble()) : "–")
           .append("</td><td>")
-          .append(m.has("maxHeldOutError") ? InitReport.fmt(m.path("maxHeldOutError").asDouble()) : "–")
+          .append(m.has("maxHeldOutError") ? SvgPlot.fmt(m.path("maxHeldOutError").asDouble()) : "–")
           .append("</td></tr>");
     }
     b.append("</table></body></html>\n");
