@@ -8,6 +8,7 @@ import io.loraspace.jobs.cli.JobRunner;
 import io.loraspace.jobs.cli.OptionResolver;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.Options;
+import io.loraspace.jobs.correct.CorrectJob;
 import io.loraspace.jobs.jobs.DemoJob;
 import io.loraspace.jobs.jobs.DoctorJob;
 import io.loraspace.jobs.jobs.InitJob;
@@ -40,7 +41,7 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new DoctorJob()));
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new CorrectJob(), new DoctorJob()));
   }
 
   public static void main(String[] args) {

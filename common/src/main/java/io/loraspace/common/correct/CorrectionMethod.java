@@ -24,6 +24,11 @@ public interface CorrectionMethod extends Serializable {
     return new TreeSet<>(outcomes.keySet());
   }
 
+  /** Figures of one adapter's selection (e.g. the cut it applied), for the report; empty by default. */
+  default Map<String, Double> selectionFigures(Map<String, ModuleCorrection> outcomes) {
+    return Map.of();
+  }
+
   /** Per-module figures describing the shared subspace this method used, or an empty map. */
   default Map<String, Double> subspaceFigures(Displacement displacement) {
     return Map.of();

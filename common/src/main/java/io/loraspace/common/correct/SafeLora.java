@@ -116,6 +116,11 @@ public final class SafeLora implements CorrectionMethod {
   }
 
   @Override
+  public Map<String, Double> selectionFigures(Map<String, ModuleCorrection> outcomes) {
+    return Map.of("cut", cut(outcomes));
+  }
+
+  @Override
   public Set<String> select(Map<String, ModuleCorrection> outcomes) {
     double cut = cut(outcomes);
     Set<String> out = new TreeSet<>();
