@@ -64,6 +64,7 @@ public final class CorrectBenchmark {
     System.out.printf(Locale.ROOT, "# CSULoRA, one module d = %d, r = %d, tau = %.2f; %s%n", d, r, o.energy,
         Blas.describe());
 
+    new CsuLora(o, pen).correct(new Displacement("warm-up", dm), w); // JIT warm-up, not timed
     resetPeak();
     long a0 = allocated();
     long t0 = System.nanoTime();

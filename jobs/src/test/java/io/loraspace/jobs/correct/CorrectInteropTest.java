@@ -2,10 +2,9 @@ package io.loraspace.jobs.correct;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.loraspace.jobs.Main;
+import io.loraspace.jobs.testing.Cli;
 import io.loraspace.jobs.testing.Repo;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,11 +45,9 @@ class CorrectInteropTest {
     python("fixture", dir.toString());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Path out = dir.resolve("out");
-    int rc = Main.run(new String[] {"correct", "--set", "adapters=" + dir.resolve("adapters"), "--set",
+    int rc = Cli.run(err, "correct", "--set", "adapters=" + dir.resolve("adapters"), "--set",
         "base=" + dir.resolve("base"), "--set", "aligned=" + dir.resolve("aligned"), "--set",
-        "methods=csulora,safelora", "--set", "out=" + out, "--set", "spark.master=local[2]"},
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+        "methods=csulora,safelora", "--set", "out=" + out);
     assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
     python("check", dir.toString(), out.toString());
   }

@@ -12,16 +12,13 @@ import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.common.linalg.ThinSvd;
 import io.loraspace.common.synth.SyntheticAdapters;
-import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.Cli;
 import io.loraspace.jobs.testing.CorrectFixture;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,12 +35,7 @@ class CorrectJobTest {
   private static final SyntheticAdapters.Spec SPEC = CorrectFixture.spec(3, 32, 16, 4);
 
   private static int cli(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.add("--set");
-    all.add("spark.master=local[2]");
-    err.reset();
-    return Main.run(all.toArray(new String[0]), new PrintStream(new ByteArrayOutputStream(), true,
-        StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return Cli.run(err, args);
   }
 
   @BeforeAll
