@@ -8,6 +8,7 @@ import io.loraspace.jobs.cli.JobRunner;
 import io.loraspace.jobs.cli.OptionResolver;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.Options;
+import io.loraspace.jobs.correct.CorrectJob;
 import io.loraspace.jobs.jobs.DemoJob;
 import io.loraspace.jobs.jobs.DoctorJob;
 import io.loraspace.jobs.jobs.InitJob;
@@ -42,7 +43,8 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(), new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new MergeJob(),
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(),
+        new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new CorrectJob(), new MergeJob(),
         new SyntheticMergeJob(), new DoctorJob()));
   }
 

@@ -15,6 +15,7 @@ import io.loraspace.common.io.safetensors.SafetensorsStreamWriter;
 import io.loraspace.common.io.safetensors.ShardedCheckpoint;
 import io.loraspace.common.io.safetensors.TensorInfo;
 import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.inputs.LocalFiles;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.HadoopConf;
 import java.io.IOException;

@@ -21,14 +21,6 @@ public final class InitReport {
     return out;
   }
 
-  public static double[] indices(int n) {
-    double[] x = new double[n];
-    for (int i = 0; i < n; i++) {
-      x[i] = i + 1;
-    }
-    return x;
-  }
-
   static String html(JsonNode summary) {
     StringBuilder sb = new StringBuilder("<!DOCTYPE html><html><head><meta charset='utf-8'><title>loraspace init"
         + "</title><style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}"
@@ -80,7 +72,7 @@ public final class InitReport {
           if (m.has(k)) {
             key = k;
             double[] y = array(m.get(k));
-            spectra.add(new Series(m.path("module").asText(), indices(y.length), y, true));
+            spectra.add(new Series(m.path("module").asText(), Charts.indices(y.length), y, true));
             break;
           }
         }

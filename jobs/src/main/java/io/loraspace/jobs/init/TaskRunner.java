@@ -22,6 +22,7 @@ import io.loraspace.common.io.store.StatsStore;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.common.linalg.Qr;
+import io.loraspace.jobs.inputs.LocalFiles;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.HadoopConf;
 import java.io.IOException;

@@ -12,6 +12,7 @@ import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.common.recycle.AdapterPca;
 import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.inputs.RemoteSafetensors;
 import io.loraspace.jobs.output.Manifest;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.recycle.AdapterPca;
 import io.loraspace.jobs.cli.JobContext;
+import io.loraspace.jobs.inputs.AdapterCollection;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.output.SparkTableFiles;
 import io.loraspace.jobs.spark.HadoopConf;
@@ -64,7 +65,7 @@ public final class RecyclePipeline {
       throw new ArgumentException("Option 'folds-per-task' is " + s.foldsPerTask + ", expected ≥ 1");
     }
     ctx.describe("recycle: scan adapter headers");
-    Collection c = Collection.scan(ctx.hadoopConf(), s.adapters, s.skipCorrupt);
+    AdapterCollection c = AdapterCollection.scan(ctx.hadoopConf(), s.adapters, s.skipCorrupt);
     ctx.manifest().input(s.adapters, "adapter collection");
     Map<String, int[]> shapes = c.moduleShapes();
     List<Pattern> patterns = new ArrayList<>();
@@ -92,7 +93,7 @@ public final class RecyclePipeline {
       t.writeWork = s.leaveOneOut;
       long vectors = 0;
       for (int i = 0; i < n; i++) {
-        Collection.Adapter a = c.adapters.get(i);
+        AdapterCollection.Adapter a = c.adapters.get(i);
         int[] sh = a.shapes.get(module);
         if (sh != null) {
           t.adapterIndex.add(i);

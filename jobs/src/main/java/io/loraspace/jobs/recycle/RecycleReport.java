@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.io.store.StatsStore;
+import io.loraspace.jobs.inputs.AdapterCollection;
 import io.loraspace.jobs.report.Charts;
 import io.loraspace.jobs.output.Manifest;
 import java.util.ArrayList;
@@ -16,7 +17,7 @@ import java.util.TreeMap;
 final class RecycleReport {
   private RecycleReport() {}
 
-  static ObjectNode basisConfig(RecyclePipeline.Settings s, Collection c, List<RecyclePipeline.Summary> sums) {
+  static ObjectNode basisConfig(RecyclePipeline.Settings s, AdapterCollection c, List<RecyclePipeline.Summary> sums) {
     ObjectNode root = Manifest.json().createObjectNode();
     root.put("format", "loraspace-eigenlorax").put("version", 1);
     root.put("center", s.pca.center).put("scalingFolded", true);
@@ -45,7 +46,7 @@ final class RecycleReport {
     return root;
   }
 
-  static ObjectNode summary(RecyclePipeline.Settings s, Collection c, List<RecyclePipeline.Summary> sums,
+  static ObjectNode summary(RecyclePipeline.Settings s, AdapterCollection c, List<RecyclePipeline.Summary> sums,
       List<RecycleTasks.FoldResult> folds) {
     ObjectNode root = Manifest.json().createObjectNode();
     root.put("collection", s.adapters).put("adapters", c.adapters.size()).put("skipped", c.skipped.size());

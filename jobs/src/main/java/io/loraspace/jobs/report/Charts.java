@@ -245,4 +245,12 @@ public final class Charts {
     }
     return String.format(Locale.ROOT, "<circle cx='%.1f' cy='%.1f' r='5' fill='%s' stroke='white'/>", x, y, color);
   }
+
+  public static double[] indices(int n) {
+    double[] x = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = i + 1;
+    }
+    return x;
+  }
 }

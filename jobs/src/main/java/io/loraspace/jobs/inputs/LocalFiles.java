@@ -1,4 +1,4 @@
-package io.loraspace.jobs.init;
+package io.loraspace.jobs.inputs;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.loraspace.jobs.recycle;
+package io.loraspace.jobs.inputs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.loraspace.common.error.FormatException;
@@ -20,13 +20,13 @@ import org.apache.hadoop.fs.Path;
  * A safetensors file read through Hadoop (local, HDFS, s3a) by positioned reads: the header once, then only the bytes
  * of the tensors asked for, so a task that needs one module's factors of hundreds of adapters reads only those.
  */
-final class RemoteSafetensors implements AutoCloseable {
+public final class RemoteSafetensors implements AutoCloseable {
   /** One tensor's header entry. */
-  static final class Entry {
-    final Dtype dtype;
-    final long[] shape;
-    final long begin;
-    final long end;
+  public static final class Entry {
+    public final Dtype dtype;
+    public final long[] shape;
+    public final long begin;
+    public final long end;
 
     Entry(Dtype dtype, long[] shape, long begin, long end) {
       this.dtype = dtype;
@@ -54,7 +54,7 @@ final class RemoteSafetensors implements AutoCloseable {
   }
 
   /** Opens and parses the header; a damaged file fails naming it. */
-  static RemoteSafetensors open(FileSystem fs, Path path) throws IOException {
+  public static RemoteSafetensors open(FileSystem fs, Path path) throws IOException {
     FSDataInputStream in = fs.open(path);
     try {
       long size = fs.getFileStatus(path).getLen();
@@ -109,16 +109,16 @@ final class RemoteSafetensors implements AutoCloseable {
     }
   }
 
-  Map<String, Entry> tensors() {
+  public Map<String, Entry> tensors() {
     return tensors;
   }
 
-  Path path() {
+  public Path path() {
     return path;
   }
 
   /** A 2-D tensor as a column-major matrix (float64). */
-  DenseMatrix readMatrix(String name) throws IOException {
+  public DenseMatrix readMatrix(String name) throws IOException {
     Entry e = entry(name);
     if (e.shape.length != 2) {
       throw new FormatException(path + ": tensor '" + name + "' is not 2-D");
@@ -135,7 +135,7 @@ final class RemoteSafetensors implements AutoCloseable {
   }
 
   /** Any floating tensor's elements in file (row-major) order, as float64; non-finite values fail. */
-  double[] readDoubles(String name) throws IOException {
+  public double[] readDoubles(String name) throws IOException {
     Entry e = entry(name);
     byte[] bytes = new byte[(int) (e.end - e.begin)];
     in.readFully(dataStart + e.begin, bytes);

@@ -1,4 +1,4 @@
-package io.loraspace.jobs.recycle;
+package io.loraspace.jobs.inputs;
 
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.FormatException;
@@ -34,19 +34,19 @@ import org.slf4j.LoggerFactory;
  * manifest file (one adapter directory per line, relative to the manifest's directory or absolute), or an
  * {@code s3a://} / {@code hdfs://} prefix of either.
  */
-final class Collection {
-  private static final Logger LOG = LoggerFactory.getLogger(Collection.class);
+public final class AdapterCollection {
+  private static final Logger LOG = LoggerFactory.getLogger(AdapterCollection.class);
   private static final Pattern KEY = Pattern.compile("^base_model\\.model\\.(.+)\\.lora_([AB])\\.weight$");
 
-  /** One adapter: where it is and, per module, its rank, shapes and scaling. */
-  static final class Adapter implements Serializable {
+  /** One adapter: where it is and, per module, its rank, shapes and scaling ({r, in, out}). */
+  public static final class Adapter implements Serializable {
     private static final long serialVersionUID = 1L;
-    final String name;
-    final String dir;
-    final String baseModel;
+    public final String name;
+    public final String dir;
+    public final String baseModel;
     /** module → {r, in, out}. */
-    final Map<String, int[]> shapes = new TreeMap<>();
-    final Map<String, Double> scaling = new TreeMap<>();
+    public final Map<String, int[]> shapes = new TreeMap<>();
+    public final Map<String, Double> scaling = new TreeMap<>();
 
     Adapter(String name, String dir, String baseModel) {
       this.name = name;
@@ -55,17 +55,17 @@ final class Collection {
     }
   }
 
-  final String source;
-  final List<Adapter> adapters = new ArrayList<>();
+  public final String source;
+  public final List<Adapter> adapters = new ArrayList<>();
   /** Adapters skipped as corrupt: directory → reason. */
-  final Map<String, String> skipped = new LinkedHashMap<>();
+  public final Map<String, String> skipped = new LinkedHashMap<>();
 
-  private Collection(String source) {
+  private AdapterCollection(String source) {
     this.source = source;
   }
 
   /** Every module of the collection → {in, out}; adapters disagreeing on a shape fail naming both. */
-  Map<String, int[]> moduleShapes() {
+  public Map<String, int[]> moduleShapes() {
     Map<String, int[]> out = new TreeMap<>();
     Map<String, String> firstOwner = new TreeMap<>();
     for (Adapter a : adapters) {
@@ -85,8 +85,8 @@ final class Collection {
     return out;
   }
 
-  static Collection scan(Configuration conf, String source, boolean skipCorrupt) {
-    Collection c = new Collection(source);
+  public static AdapterCollection scan(Configuration conf, String source, boolean skipCorrupt) {
+    AdapterCollection c = new AdapterCollection(source);
     List<Path> dirs = list(conf, source);
     if (dirs.isEmpty()) {
       throw new ArgumentException("Collection '" + source + "' holds no PEFT adapter directories (no "
@@ -103,13 +103,13 @@ final class Collection {
           throw new FormatException("Corrupt adapter " + dir + ": " + msg + " (option skip-corrupt=true skips it and"
               + " lists it in the manifest)", e);
         }
-        LOG.warn("recycle: skipping corrupt adapter {}: {}", dir, msg);
+        LOG.warn("skipping corrupt adapter {}: {}", dir, msg);
         c.skipped.put(dir.toString(), msg);
       }
       done++;
       if (done % 50 == 0 || done == dirs.size()) {
         double s = (System.nanoTime() - t0) / 1e9;
-        LOG.info("recycle: scanned {}/{} adapter headers ({} adapters/s)", done, dirs.size(),
+        LOG.info("scanned {}/{} adapter headers ({} adapters/s)", done, dirs.size(),
             String.format("%.1f", done / Math.max(s, 1e-9)));
       }
     }
@@ -120,7 +120,7 @@ final class Collection {
     TreeSet<String> bases = new TreeSet<>();
     c.adapters.forEach(a -> bases.add(String.valueOf(a.baseModel)));
     if (bases.size() > 1) {
-      LOG.warn("recycle: adapters name {} different base models: {} (shapes are checked per module)", bases.size(),
+      LOG.warn("adapters name {} different base models: {} (shapes are checked per module)", bases.size(),
           bases);
     }
     return c;
