@@ -42,9 +42,17 @@ class FailFastTest {
 
   @Test
   void missingRequiredOptionFailsBeforeSpark() {
-    Result r = run("stats", "--set", "out=" + dir.resolve("o"));
+    Result r = run("init", "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"));
     assertThat(r.code).isEqualTo(2);
-    assertThat(r.err).startsWith("loraspace stats: error: ").contains("'input'");
+    assertThat(r.err).startsWith("loraspace init: error: ").contains("'stats'");
+  }
+
+  @Test
+  void statsWithoutInputOrTokensFailsBeforeSpark() {
+    Result r = run("stats", "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err).isEqualTo("loraspace stats: error: Give option 'input' (activation Parquet) or options "
+        + "'tokens' and 'model' (model mode)\n");
   }
 
   @Test

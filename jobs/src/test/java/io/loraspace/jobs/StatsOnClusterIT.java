@@ -94,6 +94,29 @@ class StatsOnClusterIT {
       assertThat(ks.output).contains("Lost executor");
       assertThat(StoreReference.dataHashes(killedStore)).isEqualTo(StoreReference.dataHashes(localStore));
 
+      // Model mode on two executors (one core each): the tiny Llama runs in a model worker per executor, and the
+      // store equals the capture path's on the same tokens.
+      Path fixtures = dir.resolve("model-fixture");
+      Process fx = new ProcessBuilder(io.loraspace.jobs.testing.Repo.python().toString(),
+          io.loraspace.jobs.testing.Repo.root().resolve("scripts/python/model_mode_fixture.py").toString(),
+          fixtures.toString(), "6", "llama-f32").redirectErrorStream(true)
+          .redirectOutput(dir.resolve("fixture.log").toFile()).start();
+      assertThat(fx.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(fx.exitValue()).as(java.nio.file.Files.readString(dir.resolve("fixture.log"))).isZero();
+      Path captured = dir.resolve("stats-captured");
+      local("stats", "--set", "input=" + fixtures.resolve("llama-f32/activations"), "--set", "out=" + captured,
+          "--set", "spark.master=local[2]");
+      Path modelStore = dir.resolve("stats-model-cluster");
+      StandaloneCluster.Submission ms = cluster.submit(System.getProperty("loraspace.jobJar"),
+          "io.loraspace.jobs.Main", List.of("spark.executor.memory=1g", "spark.executor.cores=1",
+              "spark.ui.enabled=false"),
+          List.of("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+              "model=" + fixtures.resolve("llama-f32/model"), "--set", "gradients=on", "--set",
+              "python=" + io.loraspace.jobs.testing.Repo.python(), "--set", "out=" + modelStore), Map.of(), 300);
+      assertThat(ms.exitCode).as(ms.output).isZero();
+      assertThat(ms.output).as("two executors").contains("executor 1").contains("executor 0");
+      io.loraspace.jobs.stats.ModelStoreAssertions.assertSameStore(captured, modelStore, 1e-12);
+
       // A malformed input file is a data error: its task is not retried although spark.task.maxFailures=4, the job
       // fails at once, and the one-line error is the last line of the output (after Spark's shutdown logging).
       Path bad = dir.resolve("corpus-bad");

@@ -7,16 +7,20 @@ import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.SparkSessions;
+import io.loraspace.jobs.testing.MotoS3;
 import io.loraspace.jobs.testing.Repo;
 import io.loraspace.jobs.testing.StoreReference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,33 +78,12 @@ class ModelStatsTest {
     return store;
   }
 
-  static void assertSameStore(Path expected, Path actual, double tol) throws Exception {
-    JsonNode a = Manifest.json().readTree(expected.resolve("store.json").toFile());
-    assertThat(Manifest.json().readTree(actual.resolve("store.json").toFile())).isEqualTo(a);
-    int tensors = 0;
-    for (String section : List.of("sites", "modules")) {
-      assertThat(a.get(section)).isNotEmpty();
-      for (JsonNode n : a.get(section)) {
-        try (SafetensorsFile fa = SafetensorsFile.open(expected.resolve(n.get("file").asText()));
-            SafetensorsFile fb = SafetensorsFile.open(actual.resolve(n.get("file").asText()))) {
-          assertThat(fb.metadata()).isEqualTo(fa.metadata());
-          for (String t : fa.tensorNames()) {
-            assertThat(StoreReference.relErr(fb.readDoubles(t), fa.readDoubles(t))).as(n.get("file") + ":" + t)
-                .isLessThan(tol);
-            tensors++;
-          }
-        }
-      }
-    }
-    assertThat(tensors).isGreaterThan(40);
-  }
-
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"llama-f32", "llama-bf16", "qwen2-f32"})
   void modelModeEqualsCaptureThenStatsOnTheSameTokens(String model) throws Exception {
     Path expected = activationStats(model);
     Path actual = modelStats(model, "model-" + model);
-    assertSameStore(expected, actual, 1e-12);
+    ModelStoreAssertions.assertSameStore(expected, actual, 1e-12);
     JsonNode m = Manifest.json().readTree(actual.resolve("manifest.json").toFile());
     assertThat(m.path("model").path("device").asText()).isEqualTo("cpu");
     assertThat(m.path("model").path("worker").path("torch").asText()).isNotEmpty();
@@ -122,6 +105,28 @@ class ModelStatsTest {
       assertThat(StoreReference.dataHashes(afterKill)).isEqualTo(StoreReference.dataHashes(reference));
     } finally {
       System.clearProperty(ModelPassTask.TEST_DIE_ONCE_PROPERTY);
+    }
+  }
+
+  @Test
+  void tokenCorpusOnS3GivesTheSameStore() throws Exception {
+    Path local = modelStats("qwen2-f32", "local-qwen2");
+    try (MotoS3 s3 = MotoS3.start(dir)) {
+      s3.createBucket("tokens");
+      Configuration conf = new Configuration();
+      s3.hadoopConf().forEach(conf::set);
+      FileSystem fs = FileSystem.get(URI.create("s3a://tokens/"), conf);
+      try (var files = Files.list(fixtures.resolve("qwen2-f32/tokens"))) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          try (var out = fs.create(new org.apache.hadoop.fs.Path("s3a://tokens/corpus/" + f.getFileName()))) {
+            Files.copy(f, out);
+          }
+        }
+      }
+      List<String> extra = new ArrayList<>(List.of("tokens=s3a://tokens/corpus"));
+      extra.addAll(s3.sparkSettings());
+      Path fromS3 = modelStats("qwen2-f32", "from-s3", extra.toArray(new String[0]));
+      assertThat(StoreReference.dataHashes(fromS3)).isEqualTo(StoreReference.dataHashes(local));
     }
   }
 
