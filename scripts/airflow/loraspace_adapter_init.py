@@ -12,23 +12,12 @@ The corpus (activation/gradient Parquet in the data contract, e.g. written by sc
 Each output is a PEFT adapter directory per variant under <root>/runs/<ds>/init-*/, published with _SUCCESS last.
 """
 
-from datetime import datetime
-
-from airflow import DAG
-
-from loraspace_airflow import BASE_MODEL, DEFAULT_ARGS, ROOT, RUN, loraspace, success_marker
+from loraspace_airflow import BASE_MODEL, ROOT, RUN, loraspace, success_marker, weekly_dag
 
 CORPUS = ROOT + "/activations/{{ ds }}"
 STATS = RUN + "/stats"
 
-with DAG(
-    "loraspace_adapter_init",
-    start_date=datetime(2026, 1, 1),
-    schedule="@weekly",
-    catchup=False,
-    default_args=DEFAULT_ARGS,
-    tags=["loraspace"],
-) as dag:
+with weekly_dag("loraspace_adapter_init") as dag:
     wait_corpus = success_marker("wait_corpus", CORPUS)
     stats = loraspace("stats", "stats", {"input": CORPUS, "out": STATS})
     init_sc_lora_corda = loraspace("init_sc_lora_corda", "init", {

@@ -10,23 +10,12 @@ The registry export (one PEFT adapter directory per trained adapter, any ranks a
 - reconstruct_incoming: the new adapter's projection onto the basis, as a PEFT adapter directory.
 """
 
-from datetime import datetime
-
-from airflow import DAG
-
-from loraspace_airflow import DEFAULT_ARGS, ROOT, RUN, loraspace, success_marker
+from loraspace_airflow import ROOT, RUN, loraspace, success_marker, weekly_dag
 
 REGISTRY = ROOT + "/adapter-registry/{{ ds }}"
 RECYCLE = RUN + "/recycle"
 
-with DAG(
-    "loraspace_adapter_recycle",
-    start_date=datetime(2026, 1, 1),
-    schedule="@weekly",
-    catchup=False,
-    default_args=DEFAULT_ARGS,
-    tags=["loraspace"],
-) as dag:
+with weekly_dag("loraspace_adapter_recycle") as dag:
     wait_registry = success_marker("wait_registry", REGISTRY)
     recycle = loraspace("recycle", "recycle", {
         "adapters": REGISTRY,

@@ -15,8 +15,9 @@ Every loraspace task is one `spark-submit` of the job jar with a sub-command. Wh
   and every output is under the run's logical date (`{{ ds }}`), so a rerun of a past date writes where it wrote.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from airflow import DAG
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
@@ -37,6 +38,12 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
 }
+
+
+def weekly_dag(dag_id):
+    """A weekly DAG of loraspace tasks (no catch-up: a backfill is an explicit `airflow dags backfill`)."""
+    return DAG(dag_id, start_date=datetime(2026, 1, 1), schedule="@weekly", catchup=False,
+               default_args=DEFAULT_ARGS, tags=["loraspace"])
 
 
 def loraspace(task_id, command, settings, conf_files=("cluster.conf", "s3.conf", "pipeline.conf"), **kwargs):

@@ -6,9 +6,7 @@ import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.peft.AdapterDirectory;
 import io.loraspace.common.synth.SyntheticAdapters;
 import io.loraspace.jobs.spark.SparkSessions;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.loraspace.jobs.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -21,56 +19,52 @@ import org.junit.jupiter.api.io.TempDir;
 class FailFastTest {
   @TempDir Path dir;
 
-  private record Result(int code, String err) {}
-
-  private static Result run(String... args) {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private static Cli.Result run(String... args) {
     int before = SparkSessions.created();
-    int code = Main.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    Cli.Result r = Cli.exec(args);
     assertThat(SparkSessions.created()).as("Spark sessions started for " + String.join(" ", args)).isEqualTo(before);
-    return new Result(code, err.toString(StandardCharsets.UTF_8));
+    return r;
   }
 
   @Test
   void unknownInitMethodFailsBeforeSpark() {
-    Result r = run("init", "--set", "stats=" + dir, "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"),
+    Cli.Result r = run("init", "--set", "stats=" + dir, "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"),
         "--set", "methods=sc-lora,bogus");
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace init: error: ").contains("'bogus'");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace init: error: ").contains("'bogus'");
   }
 
   @Test
   void missingRequiredOptionFailsBeforeSpark() {
-    Result r = run("init", "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(2);
-    assertThat(r.err).startsWith("loraspace init: error: ").contains("'stats'");
+    Cli.Result r = run("init", "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).startsWith("loraspace init: error: ").contains("'stats'");
   }
 
   @Test
   void statsWithoutInputOrTokensFailsBeforeSpark() {
-    Result r = run("stats", "--set", "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).isEqualTo("loraspace stats: error: Give option 'input' (activation Parquet) or options "
+    Cli.Result r = run("stats", "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("loraspace stats: error: Give option 'input' (activation Parquet) or options "
         + "'tokens' and 'model' (model mode)\n");
   }
 
   @Test
   void emptyInputDirectoryFailsBeforeSpark() throws Exception {
     Files.createDirectories(dir.resolve("empty"));
-    Result r = run("stats", "--set", "input=" + dir.resolve("empty"), "--set", "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).isEqualTo("loraspace stats: error: Input '" + dir.resolve("empty")
+    Cli.Result r = run("stats", "--set", "input=" + dir.resolve("empty"), "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("loraspace stats: error: Input '" + dir.resolve("empty")
         + "' holds no .parquet files\n");
     assertThat(dir.resolve("o")).doesNotExist();
   }
 
   @Test
   void missingInitStoreFailsBeforeSpark() {
-    Result r = run("init", "--set", "stats=" + dir.resolve("nostore"), "--set", "base=" + dir, "--set",
+    Cli.Result r = run("init", "--set", "stats=" + dir.resolve("nostore"), "--set", "base=" + dir, "--set",
         "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace init: error: ").contains(dir.resolve("nostore").toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace init: error: ").contains(dir.resolve("nostore").toString());
   }
 
   @Test
@@ -86,10 +80,10 @@ class FailFastTest {
     for (int i = 0; i < spec.adapters; i++) {
       AdapterDirectory.write(dir.resolve("col/a" + i), SyntheticAdapters.adapter(spec, i), Dtype.F32, false);
     }
-    Result r = run("recycle", "--set", "adapters=" + dir.resolve("col"), "--set", "components=50", "--set",
+    Cli.Result r = run("recycle", "--set", "adapters=" + dir.resolve("col"), "--set", "components=50", "--set",
         "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace recycle: error: K = 50 components for module '")
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace recycle: error: K = 50 components for module '")
         .contains("at most 5 components exist");
   }
 
@@ -100,9 +94,9 @@ class FailFastTest {
     Files.writeString(out.resolve("manifest.json"), "{\"job\":\"stats\",\"fingerprint\":\"0123456789abcdef\"}");
     Files.writeString(out.resolve("_SUCCESS"), "");
     Files.createDirectories(dir.resolve("in"));
-    Result r = run("stats", "--set", "input=" + dir.resolve("in"), "--set", "out=" + out);
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace stats: error: Output '" + out + "' holds a complete result of job "
+    Cli.Result r = run("stats", "--set", "input=" + dir.resolve("in"), "--set", "out=" + out);
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace stats: error: Output '" + out + "' holds a complete result of job "
         + "'stats' with other parameters (fingerprint 0123456789ab, this run ");
   }
 }

@@ -90,6 +90,34 @@ final class ModelPassTask implements PassMapper {
     return w;
   }
 
+  /** A unit of work with a borrowed worker. */
+  interface WorkerCall<T> {
+    T run(ModelWorker w) throws IOException;
+  }
+
+  /**
+   * Runs {@code call} with this task's worker; returns the worker to the pool afterwards when it is healthy (a data
+   * or option error leaves it usable: the next configure resets it), discards it otherwise.
+   */
+  static <T> T withWorker(HadoopConf conf, ModelSpec spec, WorkerCall<T> call) throws IOException {
+    ModelWorker w = worker(conf, spec);
+    boolean healthy = false;
+    try {
+      T result = call.run(w);
+      healthy = true;
+      return result;
+    } catch (io.loraspace.common.error.LoraspaceException e) {
+      healthy = w.alive();
+      throw e;
+    } finally {
+      if (healthy) {
+        ModelWorkers.release(w);
+      } else {
+        ModelWorkers.discard(w);
+      }
+    }
+  }
+
   /** The request fields that say which model the worker runs. */
   static ObjectNode modelRequest(String op, ModelWorker w, ModelSpec spec) {
     ObjectNode h = JSON.createObjectNode();
@@ -113,65 +141,59 @@ final class ModelPassTask implements PassMapper {
       datasets.add(p[0]);
       modules.add(p[1]);
     }
-    ModelWorker w = worker(conf, spec);
     long timeout = spec.timeoutSeconds * 1000;
-    boolean healthy = false;
-    try {
+    return withWorker(conf, spec, w -> {
       ObjectNode configure = modelRequest("configure", w, spec);
       configure.set("sites", JSON.valueToTree(sites));
       configure.set("grad_modules", JSON.valueToTree(modules));
       configure.put("gradients", !modules.isEmpty());
       w.call(configure, null, timeout);
-      long t0 = System.currentTimeMillis();
-      long lastLog = t0;
-      long samples = 0;
-      long tokens = 0;
-      long readBefore = TaskInput.threadBytesRead();
-      while (files.hasNext()) {
-        String file = files.next();
-        try (TokenCorpusReader r = TokenCorpusReader.open(conf.get(), new Path(file))) {
-          TokenCorpusReader.Sample s;
-          while ((s = r.next()) != null) {
-            if (!datasets.contains(s.dataset)) {
-              continue;
-            }
-            ObjectNode h = JSON.createObjectNode();
-            h.put("op", "sample").put("dataset", s.dataset).put("sample", s.sample).put("where", r.where());
-            ByteBuffer ids = ByteBuffer.allocate(4 * s.ids.length).order(ByteOrder.LITTLE_ENDIAN);
-            for (int id : s.ids) {
-              ids.putInt(id);
-            }
-            w.call(h, ids.array(), timeout);
-            samples++;
-            tokens += s.ids.length;
-            long now = System.currentTimeMillis();
-            if (now - lastLog >= logIntervalMillis) {
-              lastLog = now;
-              double secs = (now - t0) / 1000.0;
-              LOG.info(String.format("stats pass %d (model, %s): %d samples, %d tokens (%.1f tokens/s)", pass,
-                  w.device, samples, tokens, tokens / secs));
-            }
-          }
-        }
-      }
-      TaskInput.reportSince(readBefore);
+      long tokens = stream(w, files, datasets, timeout);
       ModelWorker.Reply flushed = w.call(JSON.createObjectNode().put("op", "flush"), null, timeout);
       List<Tuple2<String, byte[]>> out = records(flushed);
       out.add(new Tuple2<>(StatKeys.key(StatKeys.COUNTERS), PassTask.tagged(StatKeys.COUNTERS,
           PassTask.encodeCounters(flushed.header.path("rows").asLong(), 4L * tokens,
               flushed.header.path("skipped").asLong()))));
-      healthy = true;
       return out.iterator();
-    } catch (io.loraspace.common.error.LoraspaceException e) {
-      healthy = w.alive(); // a refused sample leaves the worker usable: the next configure resets it
-      throw e;
-    } finally {
-      if (healthy) {
-        ModelWorkers.release(w);
-      } else {
-        ModelWorkers.discard(w);
+    });
+  }
+
+  /** Streams every sample of the selected datasets in {@code files} to the worker; returns the tokens sent. */
+  private long stream(ModelWorker w, Iterator<String> files, Set<String> datasets, long timeout) throws IOException {
+    long t0 = System.currentTimeMillis();
+    long lastLog = t0;
+    long samples = 0;
+    long tokens = 0;
+    long readBefore = TaskInput.threadBytesRead();
+    while (files.hasNext()) {
+      String file = files.next();
+      try (TokenCorpusReader r = TokenCorpusReader.open(conf.get(), new Path(file))) {
+        TokenCorpusReader.Sample s;
+        while ((s = r.next()) != null) {
+          if (!datasets.contains(s.dataset)) {
+            continue;
+          }
+          ObjectNode h = JSON.createObjectNode();
+          h.put("op", "sample").put("dataset", s.dataset).put("sample", s.sample).put("where", r.where());
+          ByteBuffer ids = ByteBuffer.allocate(4 * s.ids.length).order(ByteOrder.LITTLE_ENDIAN);
+          for (int id : s.ids) {
+            ids.putInt(id);
+          }
+          w.call(h, ids.array(), timeout);
+          samples++;
+          tokens += s.ids.length;
+          long now = System.currentTimeMillis();
+          if (now - lastLog >= logIntervalMillis) {
+            lastLog = now;
+            double secs = (now - t0) / 1000.0;
+            LOG.info(String.format("stats pass %d (model, %s): %d samples, %d tokens (%.1f tokens/s)", pass,
+                w.device, samples, tokens, tokens / secs));
+          }
+        }
       }
     }
+    TaskInput.reportSince(readBefore);
+    return tokens;
   }
 
   /** The flushed statistics as shuffle records, keeping only this pass's keys. */

@@ -6,7 +6,6 @@ import io.loraspace.jobs.spark.HadoopConf;
 import io.loraspace.jobs.spark.TaskInput;
 import io.loraspace.jobs.stats.model.ModelSpec;
 import io.loraspace.jobs.stats.model.ModelWorker;
-import io.loraspace.jobs.stats.model.ModelWorkers;
 import io.loraspace.jobs.stats.model.TokenCorpusReader;
 import java.io.IOException;
 import java.io.Serializable;
@@ -76,26 +75,14 @@ final class ModelScan implements Serializable {
 
   /** The model's layout, from a worker (run as a Spark task, so the driver needs no Python). */
   static String describe(HadoopConf conf, ModelSpec spec) throws IOException {
-    ModelWorker w = ModelPassTask.worker(conf, spec);
-    boolean healthy = false;
-    try {
+    return ModelPassTask.withWorker(conf, spec, w -> {
       ModelWorker.Reply r = w.call(ModelPassTask.modelRequest("describe", w, spec), null,
           spec.timeoutSeconds * 1000);
-      healthy = true;
       com.fasterxml.jackson.databind.node.ObjectNode layout = (com.fasterxml.jackson.databind.node.ObjectNode)
           r.header.get("layout");
       layout.set("worker", w.hello());
       return layout.toString();
-    } catch (io.loraspace.common.error.LoraspaceException e) {
-      healthy = w.alive();
-      throw e;
-    } finally {
-      if (healthy) {
-        ModelWorkers.release(w);
-      } else {
-        ModelWorkers.discard(w);
-      }
-    }
+    });
   }
 
   /**

@@ -3,13 +3,10 @@ package io.loraspace.jobs.airflow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.loraspace.jobs.Main;
+import io.loraspace.jobs.testing.Cli;
 import io.loraspace.jobs.testing.Repo;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,13 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AirflowDagIT {
   @TempDir Path dir;
-
-  private static void inProcess(String... args) {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int rc = Main.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
-  }
 
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> s = Files.walk(from)) {
@@ -59,12 +49,12 @@ class AirflowDagIT {
     // What other systems publish: an activation corpus and the base it was captured from, the adapter registry's
     // export, one adapter trained this week.
     Path demo = dir.resolve("demo");
-    inProcess("demo", "--set", "out=" + demo, "--set", "samples=12", "--set", "layers=1", "--set", "hidden=32",
+    Cli.ok("demo", "--set", "out=" + demo, "--set", "samples=12", "--set", "layers=1", "--set", "hidden=32",
         "--set", "r=4", "--set", "spark.master=local[2]");
     copyTree(demo.resolve("corpus"), lake.resolve("activations/" + ds));
     Files.writeString(lake.resolve("activations/" + ds + "/_SUCCESS"), "");
     Path registry = lake.resolve("adapter-registry/" + ds);
-    inProcess("synth-adapters", "--set", "out=" + registry, "--set", "adapters=10", "--set", "layers=1",
+    Cli.ok("synth-adapters", "--set", "out=" + registry, "--set", "adapters=10", "--set", "layers=1",
         "--set", "hidden=32", "--set", "kv-dim=8", "--set", "r=4", "--set", "shared-rank=2",
         "--set", "spark.master=local[2]");
     Path someAdapter;

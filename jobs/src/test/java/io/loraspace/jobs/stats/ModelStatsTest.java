@@ -3,17 +3,13 @@ package io.loraspace.jobs.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.loraspace.common.io.safetensors.SafetensorsFile;
-import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.SparkSessions;
+import io.loraspace.jobs.testing.Cli;
 import io.loraspace.jobs.testing.MotoS3;
 import io.loraspace.jobs.testing.Repo;
 import io.loraspace.jobs.testing.StoreReference;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,16 +42,6 @@ class ModelStatsTest {
     assertThat(p.exitValue()).as(Files.readString(log)).isZero();
   }
 
-  private record Result(int code, String err) {}
-
-  private static Result cli(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(all.toArray(new String[0]), new PrintStream(new ByteArrayOutputStream(), true,
-        StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(code, err.toString(StandardCharsets.UTF_8));
-  }
-
   private Path modelStats(String model, String out, String... extra) {
     Path store = dir.resolve(out);
     List<String> args = new ArrayList<>(List.of("stats", "--set", "tokens=" + fixtures.resolve(model + "/tokens"),
@@ -65,16 +51,16 @@ class ModelStatsTest {
       args.add("--set");
       args.add(e);
     }
-    Result r = cli(args.toArray(new String[0]));
-    assertThat(r.code).as(r.err).isZero();
+    Cli.Result r = Cli.exec(args.toArray(new String[0]));
+    assertThat(r.code()).as(r.err()).isZero();
     return store;
   }
 
   private Path activationStats(String model) {
     Path store = dir.resolve("act-" + model);
-    Result r = cli("stats", "--set", "input=" + fixtures.resolve(model + "/activations"), "--set", "out=" + store,
+    Cli.Result r = Cli.exec("stats", "--set", "input=" + fixtures.resolve(model + "/activations"), "--set", "out=" + store,
         "--set", "spark.master=local[2]");
-    assertThat(r.code).as(r.err).isZero();
+    assertThat(r.code()).as(r.err()).isZero();
     return store;
   }
 
@@ -134,10 +120,10 @@ class ModelStatsTest {
   void badModelDirectoryFailsBeforeSpark() throws Exception {
     int before = SparkSessions.created();
     Path empty = Files.createDirectories(dir.resolve("not-a-model"));
-    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set", "model=" + empty,
+    Cli.Result r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set", "model=" + empty,
         "--set", "out=" + dir.resolve("o"));
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).isEqualTo("loraspace stats: error: Option 'model' is '" + empty + "', which has no config.json "
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("loraspace stats: error: Option 'model' is '" + empty + "', which has no config.json "
         + "(an HF checkpoint directory is expected: config.json plus model.safetensors or its shards)\n");
     assertThat(SparkSessions.created()).isEqualTo(before);
   }
@@ -153,41 +139,41 @@ class ModelStatsTest {
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(Files.readString(log)).isZero();
-    Result r = cli("stats", "--set", "tokens=" + tokens, "--set", "model=" + fixtures.resolve("llama-f32/model"),
+    Cli.Result r = Cli.exec("stats", "--set", "tokens=" + tokens, "--set", "model=" + fixtures.resolve("llama-f32/model"),
         "--set", "python=" + Repo.python(), "--set", "out=" + dir.resolve("o"), "--set", "spark.master=local[2]");
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace stats: error: file:" + tokens.resolve("part-00000.parquet") + " row 1 "
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace stats: error: file:" + tokens.resolve("part-00000.parquet") + " row 1 "
         + "(sample 1 of dataset 'plus', position 1): token id 256 is outside the model's vocabulary (size 256)");
   }
 
   @Test
   void unknownModulesAndMissingPythonPackagesAreOneLine() throws Exception {
-    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+    Cli.Result r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
         "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + Repo.python(), "--set",
         "model-modules=no_such_proj", "--set", "out=" + dir.resolve("o1"), "--set", "spark.master=local[2]");
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).isEqualTo("loraspace stats: error: Option 'model-modules': modules 'no_such_proj' match no "
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("loraspace stats: error: Option 'model-modules': modules 'no_such_proj' match no "
         + "nn.Linear module of the model\n");
 
     // An interpreter without site-packages: no numpy, torch or transformers.
     Path bare = dir.resolve("python-bare");
     Files.writeString(bare, "#!/bin/sh\nexec " + Repo.python() + " -S \"$@\"\n");
     assertThat(bare.toFile().setExecutable(true)).isTrue();
-    r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+    r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
         "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + bare, "--set", "out=" + dir.resolve("o2"),
         "--set", "spark.master=local[2]");
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).matches("loraspace stats: error: Python package '(numpy|torch|transformers)' is missing in "
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).matches("loraspace stats: error: Python package '(numpy|torch|transformers)' is missing in "
         + ".* \\(the model worker needs torch, transformers, numpy, safetensors\\)\n");
   }
 
   @Test
   void siteSelectionMatchingNothingNamesTheModelsSites() {
-    Result r = cli("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
+    Cli.Result r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
         "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + Repo.python(), "--set",
         "sites=nothing\\.like\\.this", "--set", "out=" + dir.resolve("o"), "--set", "spark.master=local[2]");
-    assertThat(r.code).isEqualTo(1);
-    assertThat(r.err).startsWith("loraspace stats: error: Selection datasets=[] sites=[nothing\\.like\\.this] matches "
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("loraspace stats: error: Selection datasets=[] sites=[nothing\\.like\\.this] matches "
         + "no rows").contains("model.layers.0.self_attn.in");
   }
 }

@@ -3,12 +3,9 @@ package io.loraspace.jobs.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
+import io.loraspace.jobs.testing.Cli;
 import io.loraspace.jobs.testing.StoreReference;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 class StatsSameBytesTest {
   @TempDir Path dir;
 
-  private static void cli(String... args) {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int rc = Main.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
-  }
-
   private Path stats(String name, Path corpus, String... extra) throws Exception {
     Path out = dir.resolve(name);
     List<String> args = new ArrayList<>(List.of("stats", "--set", "input=" + corpus, "--set", "out=" + out));
@@ -37,14 +27,14 @@ class StatsSameBytesTest {
       args.add("--set");
       args.add(e);
     }
-    cli(args.toArray(new String[0]));
+    Cli.ok(args.toArray(new String[0]));
     return out;
   }
 
   @Test
   void storeBytesDoNotDependOnCoresPartitionsOrPasses() throws Exception {
     Path corpus = dir.resolve("corpus");
-    cli("synth-corpus", "--set", "out=" + corpus, "--set", "files=5", "--set", "samples=10", "--set", "layers=2",
+    Cli.ok("synth-corpus", "--set", "out=" + corpus, "--set", "files=5", "--set", "samples=10", "--set", "layers=2",
         "--set", "hidden=17", "--set", "kv-dim=5", "--set", "intermediate=9", "--set", "min-tokens=1",
         "--set", "max-tokens=40", "--set", "block-tokens=7", "--set", "gradients=true", "--set", "dtype=BF16",
         "--set", "spark.master=local[2]");

@@ -126,27 +126,9 @@ public final class StandaloneCluster implements AutoCloseable {
   /** As {@link #submit(String, String, List, List, Map, int)} with the driver JVM's heap limit ({@code -Xmx}). */
   public Submission submit(String appJar, String mainClass, List<String> sparkConf, List<String> args,
       Map<String, String> extraEnv, int timeoutSeconds, String driverHeap) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + driverHeap, "-cp", home.resolve("jars") + "/*",
-        "org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(), "--class", mainClass));
-    for (String c : sparkConf) {
-      cmd.add("--conf");
-      cmd.add(c);
-    }
-    cmd.add(appJar);
-    cmd.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    env(pb).putAll(extraEnv);
-    pb.redirectErrorStream(true);
-    Path out = Files.createTempFile(logs, "submit-", ".log");
-    pb.redirectOutput(out.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("spark-submit did not finish within " + timeoutSeconds + " s; output:\n"
-          + Files.readString(out));
-    }
-    return new Submission(p.exitValue(), Files.readString(out));
+    return start(appJar, mainClass, sparkConf, args, extraEnv, driverHeap).await(timeoutSeconds);
   }
+
 
   /** A spark-submit running in the background (see {@link #start}). */
   public static final class Running {
@@ -182,7 +164,12 @@ public final class StandaloneCluster implements AutoCloseable {
 
   /** Starts a spark-submit like {@link #submit} without waiting for it. */
   public Running start(String appJar, String mainClass, List<String> sparkConf, List<String> args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-cp", home.resolve("jars") + "/*",
+    return start(appJar, mainClass, sparkConf, args, Map.of(), "1g");
+  }
+
+  private Running start(String appJar, String mainClass, List<String> sparkConf, List<String> args,
+      Map<String, String> extraEnv, String driverHeap) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + driverHeap, "-cp", home.resolve("jars") + "/*",
         "org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(), "--class", mainClass));
     for (String c : sparkConf) {
       cmd.add("--conf");
@@ -191,12 +178,13 @@ public final class StandaloneCluster implements AutoCloseable {
     cmd.add(appJar);
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    env(pb);
+    env(pb).putAll(extraEnv);
     pb.redirectErrorStream(true);
     Path out = Files.createTempFile(logs, "submit-", ".log");
     pb.redirectOutput(out.toFile());
     return new Running(pb.start(), out);
   }
+
 
   /** The executor JVMs the worker has launched and that are running now. */
   public List<ProcessHandle> executors() {
