@@ -256,6 +256,10 @@ def main():
                                         f"(the model worker needs torch, transformers, numpy, safetensors)"})
         return 3
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # The cores Spark gave the task (spark.task.cpus): workers of concurrent tasks must not oversubscribe the executor.
+    threads = os.environ.get("LORASPACE_WORKER_THREADS")
+    if threads:
+        torch.set_num_threads(int(threads))
     write_frame(stdout, {"ok": True, "worker": "loraspace-model-worker", "version": VERSION,
                          "python": sys.version.split()[0], "torch": torch.__version__,
                          "transformers": transformers.__version__})

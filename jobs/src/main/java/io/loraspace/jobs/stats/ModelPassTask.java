@@ -79,6 +79,9 @@ final class ModelPassTask implements PassMapper {
       device = GpuDevice.forTask(addresses, System.getenv("CUDA_VISIBLE_DEVICES"));
     }
     Map<String, String> env = new LinkedHashMap<>();
+    // torch's intra-op threads = the task's cores, as for BLAS: concurrent tasks' workers must not oversubscribe.
+    TaskContext current = TaskContext.get();
+    env.put("LORASPACE_WORKER_THREADS", Integer.toString(current == null ? 1 : Math.max(1, current.cpus())));
     String dieOnce = System.getProperty(TEST_DIE_ONCE_PROPERTY);
     if (dieOnce != null) {
       env.put("LORASPACE_WORKER_TEST_DIE_ONCE", dieOnce);

@@ -3,6 +3,7 @@ package io.loraspace.jobs.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.loraspace.common.io.safetensors.SafetensorsFile;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.SparkSessions;
 import io.loraspace.jobs.testing.Cli;
@@ -77,6 +78,31 @@ class ModelStatsTest {
     for (JsonNode f : m.get("outputs")) {
       assertThat(f.get("path").asText()).matches("store\\.json|_loraspace_output|(sites|modules)/.*\\.safetensors");
     }
+    if (model.equals("llama-f32")) {
+      // init runs unchanged on the model-mode store and gives the adapters it gives on the capture path's store.
+      Path fromCapture = init(expected, model, "init-capture");
+      Path fromModel = init(actual, model, "init-model");
+      for (String variant : List.of("sc-lora-beta-0.5", "corda-ipa", "lora-da")) {
+        Path a = fromCapture.resolve(variant + "/adapter/adapter_model.safetensors");
+        try (SafetensorsFile fa = SafetensorsFile.open(a);
+            SafetensorsFile fb = SafetensorsFile.open(fromModel.resolve(variant + "/adapter/adapter_model.safetensors"))) {
+          assertThat(fb.tensorNames()).isEqualTo(fa.tensorNames()).isNotEmpty();
+          for (String t : fa.tensorNames()) {
+            assertThat(StoreReference.relErr(fb.readDoubles(t), fa.readDoubles(t))).as(variant + ":" + t)
+                .isLessThan(1e-8);
+          }
+        }
+      }
+    }
+  }
+
+  private Path init(Path store, String model, String out) {
+    Path dirOut = dir.resolve(out);
+    Cli.Result r = Cli.exec("init", "--set", "stats=" + store, "--set", "base=" + fixtures.resolve(model + "/model"),
+        "--set", "methods=sc-lora,corda-ipa,lora-da", "--set", "lora-da-n=100", "--set", "r=4", "--set",
+        "target-modules=q_proj,v_proj,down_proj", "--set", "out=" + dirOut, "--set", "spark.master=local[2]");
+    assertThat(r.code()).as(r.err()).isZero();
+    return dirOut;
   }
 
   @Test
