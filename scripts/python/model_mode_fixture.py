@@ -8,6 +8,9 @@ OUT_DIR/<name>/model        the checkpoint (config.json + model.safetensors), na
                             qwen2-f32 (a tiny Qwen2: q/k/v projections with biases, tied embeddings)
 OUT_DIR/<name>/activations  capture_hf.py --gradients on two datasets of random token ids
 OUT_DIR/<name>/tokens       the token corpus of exactly those samples (for `stats --set tokens=...`)
+
+The capture runs torch on one thread, as the model workers of a one-core task do: float32 forwards agree bit for bit
+only at the same thread count (torch's reductions are blocked by thread), and the tests compare to 1e-12.
 """
 
 import os
@@ -53,7 +56,8 @@ def main():
                         "--model", os.path.join(d, "model"), "--dataset", "plus=random:11", "--dataset",
                         "minus=random:12", "--samples", samples, "--max-tokens", "24", "--block-tokens", "7",
                         "--gradients", "--rows-per-file", "60", "--out", os.path.join(d, "activations"),
-                        "--write-tokens", os.path.join(d, "tokens")], check=True)
+                        "--write-tokens", os.path.join(d, "tokens")], check=True,
+                       env=dict(os.environ, OMP_NUM_THREADS="1"))
     print("model_mode_fixture: ok")
 
 
