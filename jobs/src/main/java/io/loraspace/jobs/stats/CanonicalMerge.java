@@ -115,16 +115,16 @@ final class CanonicalMerge {
 
   /** Writes one finished output file; returns what the driver learns of it. */
   interface TargetSink extends Serializable {
-    StatsPipeline.Written write(String target, StoreTarget state) throws java.io.IOException;
+    StoreFiles.Written write(String target, StoreTarget state) throws java.io.IOException;
   }
 
   /**
    * Streams the sorted records of one reduce partition into output files: partials merged in file order, records
    * added in key order, each file written once complete.
    */
-  static Iterator<StatsPipeline.Written> reduce(Iterator<Tuple2<Key, byte[]>> sorted, int sampleBatch,
+  static Iterator<StoreFiles.Written> reduce(Iterator<Tuple2<Key, byte[]>> sorted, int sampleBatch,
       TargetSink sink) throws java.io.IOException {
-    List<StatsPipeline.Written> out = new ArrayList<>();
+    List<StoreFiles.Written> out = new ArrayList<>();
     String target = null;
     StoreTarget state = null;
     String record = null;

@@ -1,24 +1,14 @@
 package io.loraspace.jobs.stats;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.io.ActivationBlockDecoder.NonFinitePolicy;
-import io.loraspace.common.io.activations.ActivationContract;
-import io.loraspace.common.io.safetensors.SafetensorsWriter;
-import io.loraspace.common.io.store.StatsStore;
 import io.loraspace.common.stats.AccumulatorFormat;
-import io.loraspace.common.stats.CrossProductAccumulator;
-import io.loraspace.common.stats.DiagonalSecondMomentAccumulator;
-import io.loraspace.common.stats.TokenGramAccumulator;
 import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.inputs.InputFiles;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.DataErrors;
 import io.loraspace.jobs.spark.HadoopConf;
-import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -73,20 +62,6 @@ public final class StatsPipeline {
     public boolean allowMixedDtypes;
   }
 
-  /** What one written file holds (the only per-key data the driver sees). */
-  static final class Written implements Serializable {
-    private static final long serialVersionUID = 1L;
-    char kind;
-    String dataset;
-    String name;
-    String site;
-    int dim;
-    int out;
-    long tokens;
-    long samples;
-    long bytes;
-    String file;
-  }
 
   private static boolean matchesAny(List<Pattern> patterns, String name) {
     if (patterns.isEmpty()) {
@@ -207,7 +182,7 @@ public final class StatsPipeline {
         modules.size(), passes.size(), s.maxTaskMemory);
 
     String staging = storeDir.toString();
-    List<Written> written = new ArrayList<>();
+    List<StoreFiles.Written> written = new ArrayList<>();
     long rowsDecoded = 0;
     long bytesDecoded = 0;
     long skipped = 0;
@@ -239,13 +214,13 @@ public final class StatsPipeline {
           + " modules over " + files.size() + " files");
       // One task per input file (the partition index is the file's index), merged in a canonical order.
       int batch = s.sampleBatch;
-      JavaRDD<Written> out = jsc.parallelize(files, Math.max(1, files.size()))
+      JavaRDD<StoreFiles.Written> out = jsc.parallelize(files, Math.max(1, files.size()))
           .mapPartitionsWithIndex((file, it) -> errors.guard(() -> CanonicalMerge.keyed(file, task.run(it))), true)
           .mapToPair(t -> t)
           .repartitionAndSortWithinPartitions(new CanonicalMerge.ByTarget(reduceParts), new CanonicalMerge.Order())
           .mapPartitions(it -> errors.guard(() -> CanonicalMerge.reduce(it, batch,
-              (target, state) -> writeTarget(conf, staging, target, state, siteModules, moduleSite))));
-      for (Written w : out.collect()) {
+              (target, state) -> StoreFiles.writeTarget(conf, staging, target, state, siteModules, moduleSite))));
+      for (StoreFiles.Written w : out.collect()) {
         if (w.kind == StatKeys.COUNTERS) {
           rowsDecoded += w.tokens;
           bytesDecoded += w.bytes;
@@ -259,14 +234,14 @@ public final class StatsPipeline {
       LOG.info(String.format("stats pass %d/%d done in %.1f s", p + 1, passes.size(), secs));
     }
 
-    writeIndex(ctx, written, storeDir);
+    StoreFiles.writeIndex(ctx, written, storeDir);
     double total = (System.nanoTime() - t0) / 1e9;
     ctx.manifest().count("inputFiles", files.size()).count("inputBytes", scan.fileBytes)
         .count("inputRows", scan.rows).count("passes", passes.size()).count("siteKeys", sites.size())
         .count("moduleKeys", modules.size()).count("rowsDecoded", rowsDecoded).count("bytesDecoded", bytesDecoded)
         .count("skippedTokens", skipped);
     long tokens = 0;
-    for (Written w : written) {
+    for (StoreFiles.Written w : written) {
       if (w.kind == StatKeys.SITE) {
         tokens += w.tokens;
       }
@@ -334,70 +309,4 @@ public final class StatsPipeline {
     return java.util.Arrays.copyOfRange(r, 1, r.length);
   }
 
-  private static Written writeTarget(HadoopConf conf, String staging, String key, StoreTarget t,
-      Map<String, List<String>> siteModules, Map<String, String> moduleSite) throws java.io.IOException {
-    Written w = new Written();
-    w.kind = StatKeys.kind(key);
-    if (w.kind == StatKeys.COUNTERS) {
-      long[] c = PassTask.decodeCounters(t.counters);
-      w.tokens = c[0];
-      w.bytes = c[1];
-      w.samples = c[2];
-      return w;
-    }
-    String[] p = StatKeys.parts(key);
-    w.dataset = p[0];
-    w.name = p[1];
-    SafetensorsWriter tensors;
-    String sk = StatKeys.site(p[0], p[1]);
-    if (w.kind == StatKeys.SITE) {
-      tensors = StatsStore.siteTensors(p[0], p[1], siteModules.get(sk), t.tokens, t.samples);
-      w.file = StatsStore.siteFile(p[0], p[1]);
-      w.dim = t.tokens.dim();
-      w.tokens = t.tokens.tokenCount();
-      w.samples = t.samples.sampleCount();
-    } else {
-      t.cross.addSamples(t.gradSamples);
-      tensors = StatsStore.moduleTensors(p[0], p[1], moduleSite.get(sk), t.cross, t.diag, t.gradSamples);
-      w.file = StatsStore.moduleFile(p[0], p[1]);
-      w.site = moduleSite.get(sk);
-      w.dim = t.cross.inDim();
-      w.out = t.cross.outDim();
-      w.tokens = t.cross.tokenCount();
-      w.samples = t.gradSamples;
-    }
-    Path path = new Path(staging, w.file);
-    FileSystem fs = path.getFileSystem(conf.get());
-    try (OutputStream os = fs.create(path, true)) {
-      tensors.writeTo(os);
-    }
-    w.bytes = fs.getFileStatus(path).getLen();
-    return w;
-  }
-
-  private static void writeIndex(JobContext ctx, List<Written> written, Path storeDir) throws Exception {
-    ObjectNode root = Manifest.json().createObjectNode();
-    root.put("format", StatsStore.FORMAT).put("version", StatsStore.VERSION)
-        .put("contract", ActivationContract.NAME).put("contractVersion", ActivationContract.VERSION);
-    ArrayNode sitesNode = root.putArray("sites");
-    ArrayNode modulesNode = root.putArray("modules");
-    written.sort((a, b) -> a.file.compareTo(b.file));
-    long bytes = 0;
-    for (Written w : written) {
-      bytes += w.bytes;
-      if (w.kind == StatKeys.SITE) {
-        sitesNode.addObject().put("dataset", w.dataset).put("site", w.name).put("dim", w.dim)
-            .put("tokenCount", w.tokens).put("sampleCount", w.samples).put("file", w.file);
-      } else {
-        modulesNode.addObject().put("dataset", w.dataset).put("module", w.name).put("site", w.site)
-            .put("out", w.out).put("in", w.dim).put("tokenCount", w.tokens).put("sampleCount", w.samples)
-            .put("file", w.file);
-      }
-    }
-    try (OutputStream os = ctx.outputFileSystem().create(new Path(storeDir, StatsStore.INDEX), true)) {
-      os.write(Manifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(root)
-          .getBytes(StandardCharsets.UTF_8));
-    }
-    ctx.manifest().count("storeFiles", written.size()).count("storeBytes", bytes);
-  }
 }

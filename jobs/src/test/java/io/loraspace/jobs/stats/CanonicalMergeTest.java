@@ -53,13 +53,13 @@ class CanonicalMergeTest {
     List<Tuple2<CanonicalMerge.Key, byte[]>> sorted = new ArrayList<>(delivered);
     sorted.sort((a, b) -> new CanonicalMerge.Order().compare(a._1, b._1));
     List<byte[]> written = new ArrayList<>();
-    Iterator<StatsPipeline.Written> it = CanonicalMerge.reduce(sorted.iterator(), 2, (target, state) -> {
+    Iterator<StoreFiles.Written> it = CanonicalMerge.reduce(sorted.iterator(), 2, (target, state) -> {
       byte[] t = AccumulatorFormat.write(state.tokens);
       byte[] s = AccumulatorFormat.write(state.samples);
       byte[] both = Arrays.copyOf(t, t.length + s.length);
       System.arraycopy(s, 0, both, t.length, s.length);
       written.add(both);
-      return new StatsPipeline.Written();
+      return new StoreFiles.Written();
     });
     it.forEachRemaining(w -> { });
     assertThat(written).hasSize(1);
