@@ -9,7 +9,6 @@ import io.loraspace.jobs.cli.JobContext;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.output.Manifest;
 import java.io.Serializable;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

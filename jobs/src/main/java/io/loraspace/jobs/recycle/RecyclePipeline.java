@@ -1,6 +1,5 @@
 package io.loraspace.jobs.recycle;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.recycle.AdapterPca;

@@ -12,7 +12,6 @@ import io.loraspace.jobs.corpus.ActivationParquetReader;
 import io.loraspace.jobs.spark.HadoopConf;
 import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
