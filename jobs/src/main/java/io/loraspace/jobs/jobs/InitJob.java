@@ -86,8 +86,13 @@ public final class InitJob implements Job {
 
   /** The pipeline settings of validated options. */
   public static InitPipeline.Settings settings(Options o) {
+    return settings(o, o.requireString("stats"));
+  }
+
+  /** The pipeline settings of validated options, reading the store at {@code stats} (option 'stats' not used). */
+  public static InitPipeline.Settings settings(Options o, String stats) {
     InitPipeline.Settings s = new InitPipeline.Settings();
-    s.stats = o.requireString("stats");
+    s.stats = stats;
     s.base = o.requireString("base");
     s.baseModelName = o.getString("base-model-name").isEmpty() ? null : o.getString("base-model-name");
     s.targetModules = o.getStringList("target-modules");
