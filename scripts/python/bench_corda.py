@@ -103,17 +103,11 @@ def main():
             t0 = time.perf_counter()
             get_peft_model(model, LoraConfig(r=a.r, lora_alpha=a.r, target_modules=MODULES, init_lora_weights="pissa"))
         else:
-            width = max(len(s) for s in ids)
-            batch = torch.zeros(len(ids), width, dtype=torch.long)
-            mask = torch.zeros(len(ids), width, dtype=torch.long)
-            for i, s in enumerate(ids):
-                batch[i, :len(s)] = torch.tensor(s)
-                mask[i, :len(s)] = 1
+            batch = capture_hf.padded_batch(ids)
             t0 = time.perf_counter()
             pm = get_peft_model(model, LoraConfig(r=a.r, lora_alpha=a.r, target_modules=MODULES,
                                                   init_lora_weights="eva", eva_config=EvaConfig(rho=1.0)))
-            initialize_lora_eva_weights(pm, [{"input_ids": batch, "attention_mask": mask}],
-                                        show_progress_bar=False)
+            initialize_lora_eva_weights(pm, [batch], show_progress_bar=False)
         peft[m] = time.perf_counter() - t0
 
     py = sys.executable

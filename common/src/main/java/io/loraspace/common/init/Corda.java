@@ -133,31 +133,14 @@ public final class Corda {
 
   /** {@code x ↦ W (C + λI) x} and its transpose {@code y ↦ (C + λI) Wᵀ y} (C symmetric), never formed. */
   private static LinearOperator dampedProduct(DenseMatrix w, DenseMatrix c, double lambda) {
-    return new LinearOperator() {
-      @Override
-      public int rows() {
-        return w.rows();
-      }
+    return LinearOperator.of(w.rows(), w.cols(), x -> Matrices.multiply(w, damped(c, lambda, x)),
+        y -> damped(c, lambda, Matrices.multiply(w, true, y, false)));
+  }
 
-      @Override
-      public int cols() {
-        return w.cols();
-      }
-
-      @Override
-      public DenseMatrix apply(DenseMatrix x) {
-        DenseMatrix cx = x.copy();
-        Matrices.multiply(1.0, c, false, x, false, lambda, cx);
-        return Matrices.multiply(w, cx);
-      }
-
-      @Override
-      public DenseMatrix applyTranspose(DenseMatrix y) {
-        DenseMatrix wy = Matrices.multiply(w, true, y, false);
-        DenseMatrix out = wy.copy();
-        Matrices.multiply(1.0, c, false, wy, false, lambda, out);
-        return out;
-      }
-    };
+  /** {@code (C + λI) x}, a new matrix. */
+  private static DenseMatrix damped(DenseMatrix c, double lambda, DenseMatrix x) {
+    DenseMatrix out = x.copy();
+    Matrices.multiply(1.0, c, false, x, false, lambda, out);
+    return out;
   }
 }

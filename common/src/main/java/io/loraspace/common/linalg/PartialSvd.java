@@ -17,16 +17,16 @@ import io.loraspace.common.error.StateException;
  *       {@code √ε·σ_1}. A numerically singular R is refused (the caller falls back to the full SVD).
  *   <li><b>Refinement</b>: up to three more applications of the Lanczos operator to the Ritz vectors (power steps
  *       that damp their error along far singular directions, which Wedin's residual weighs by up to σ_1), each
- *       followed by
- *       Rayleigh–Ritz with A itself: the thin SVD of {@code A V₀} (m×r) gives U, Σ and the rotation of V₀, so
- *       {@code A V = U Σ} holds by construction and σ is not computed from its square.
+ *       followed by Rayleigh–Ritz with A itself: the thin SVD of {@code A V₀} (m×r) gives U, Σ and the rotation of
+ *       V₀, so {@code A V = U Σ} holds by construction and σ is not computed from its square.
  *   <li><b>Verification</b> (Wedin's sin θ theorem): with {@code R_u = A V − U Σ}, {@code R_v = Aᵀ U − V Σ} and δ the
  *       distance from the computed σ's to the unwanted singular values (and to 0 when m ≠ n and the smallest are
  *       wanted), the sines of the principal angles to the exact singular subspaces, of U and of V, are at most
  *       {@code ‖[R_u R_v]‖_F / δ}. The unwanted side of δ comes from the best unwanted Ritz value widened by its
  *       residual: an estimate, since a Krylov space could miss an eigenvalue (a random start makes that a
- *       probability-zero event). A result whose bound exceeds {@code maxSinTheta}, or whose Lanczos run does not
- *       converge, throws a {@link StateException} naming the bound and the gap.
+ *       probability-zero event). A bound above {@code maxSinTheta} gets one retry, warm-started, at a tolerance
+ *       tightened by the missing factor; a result still above it, or a Lanczos run that does not converge, throws a
+ *       {@link StateException} naming the bound and the gap.
  * </ul>
  *
  * Triplets come in descending order of σ, the order of the full SVD's columns (the smallest r are its last r).
@@ -106,20 +106,12 @@ public final class PartialSvd {
   public static Result largest(LinearOperator a, int r, PartialSymmetricEigen.Options options, double maxSinTheta) {
     check(a.rows(), a.cols(), r);
     boolean wide = a.rows() < a.cols();
-    LinearOperator tall = wide ? transposed(a) : a;
+    LinearOperator tall = wide ? a.transpose() : a;
     int n = tall.cols();
-    SymmetricOperator gram = new SymmetricOperator() {
-      @Override
-      public int dim() {
-        return n;
-      }
-
-      @Override
-      public void apply(DenseMatrix x, DenseMatrix out) {
-        DenseMatrix y = tall.applyTranspose(tall.apply(x));
-        System.arraycopy(y.data(), 0, out.data(), 0, y.data().length);
-      }
-    };
+    SymmetricOperator gram = SymmetricOperator.of(n, (x, out) -> {
+      DenseMatrix y = tall.applyTranspose(tall.apply(x));
+      System.arraycopy(y.data(), 0, out.data(), 0, y.data().length);
+    });
     return solve(tall, gram, Which.LARGEST, r, options, maxSinTheta, wide);
   }
 
@@ -130,22 +122,13 @@ public final class PartialSvd {
     DenseMatrix tall = wide ? a.transpose() : a;
     int n = tall.cols();
     double[] rf = upperTriangle(tall);
-    SymmetricOperator inverseGram = new SymmetricOperator() {
-      @Override
-      public int dim() {
-        return n;
-      }
-
-      @Override
-      public void apply(DenseMatrix x, DenseMatrix out) {
-        System.arraycopy(x.data(), 0, out.data(), 0, x.data().length);
-        if (x.cols() == 0) {
-          return;
-        }
+    SymmetricOperator inverseGram = SymmetricOperator.of(n, (x, out) -> {
+      System.arraycopy(x.data(), 0, out.data(), 0, x.data().length);
+      if (x.cols() > 0) {
         Blas.blas().dtrsm("L", "U", "T", "N", n, x.cols(), 1.0, rf, n, out.data(), n);
         Blas.blas().dtrsm("L", "U", "N", "N", n, x.cols(), 1.0, rf, n, out.data(), n);
       }
-    };
+    });
     return solve(LinearOperator.of(tall), inverseGram, Which.SMALLEST, r, options, maxSinTheta, wide);
   }
 
@@ -295,29 +278,5 @@ public final class PartialSvd {
           + ", max " + max + "): its smallest singular values need the full SVD");
     }
     return rf;
-  }
-
-  private static LinearOperator transposed(LinearOperator a) {
-    return new LinearOperator() {
-      @Override
-      public int rows() {
-        return a.cols();
-      }
-
-      @Override
-      public int cols() {
-        return a.rows();
-      }
-
-      @Override
-      public DenseMatrix apply(DenseMatrix x) {
-        return a.applyTranspose(x);
-      }
-
-      @Override
-      public DenseMatrix applyTranspose(DenseMatrix y) {
-        return a.apply(y);
-      }
-    };
   }
 }

@@ -92,29 +92,37 @@ class PartialRoutesTest {
     assertThat(Matrices.relativeFrobeniusDiff(partial.residualOf(w), full.residualOf(w))).isLessThan(1e-8);
   }
 
+  /** eigensolver=auto and full on a 600×512 module (auto tries the partial route at k = 512, r = 8). */
+  private static final class AutoAndFull {
+    final InitFactors auto;
+    final InitFactors full;
+    final String[] solver = new String[2];
+
+    AutoAndFull(String method, Spectrum spectrum, long seed) {
+      DenseMatrix[] c = new DenseMatrix[1];
+      DenseMatrix w = inputs(method, 600, 512, spectrum, 8, seed, c);
+      auto = run(method, w, c[0], 8, EigenSolver.AUTO, solver);
+      full = run(method, w, c[0], 8, EigenSolver.FULL, new String[2]);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource({"ipa", "kpa", "pissa"})
   void autoTakesThePartialRouteWhereTheGapAtRAllowsIt(String method) {
-    DenseMatrix[] c = new DenseMatrix[1];
-    DenseMatrix w = inputs(method, 600, 512, Spectrum.DECAYING, 8, 17, c);
-    String[] solver = new String[2];
-    InitFactors auto = run(method, w, c[0], 8, EigenSolver.AUTO, solver);
-    assertThat(solver[0]).isEqualTo("partial");
-    assertThat(solver[1]).isNull();
-    assertSameUpdate(auto, run(method, w, c[0], 8, EigenSolver.FULL, new String[2]));
+    AutoAndFull r = new AutoAndFull(method, Spectrum.DECAYING, 17);
+    assertThat(r.solver[0]).isEqualTo("partial");
+    assertThat(r.solver[1]).isNull();
+    assertSameUpdate(r.auto, r.full);
   }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({"ipa", "kpa", "pissa"})
   void aTinyGapAtRMakesAutoTakeTheFullSvdAndSayWhy(String method) {
-    DenseMatrix[] c = new DenseMatrix[1];
-    DenseMatrix w = inputs(method, 600, 512, Spectrum.TINY_GAP, 8, 23, c);
-    String[] solver = new String[2];
-    InitFactors auto = run(method, w, c[0], 8, EigenSolver.AUTO, solver);
-    InitFactors full = run(method, w, c[0], 8, EigenSolver.FULL, new String[2]);
-    assertThat(solver[0]).isEqualTo("partial→full");
-    assertThat(solver[1]).containsAnyOf("Partial SVD not verified: sin θ bound ", "Partial eigensolver did not converge");
-    assertThat(Matrices.maxAbsDiff(auto.delta(), full.delta())).isZero();
+    AutoAndFull r = new AutoAndFull(method, Spectrum.TINY_GAP, 23);
+    assertThat(r.solver[0]).isEqualTo("partial→full");
+    assertThat(r.solver[1]).containsAnyOf("Partial SVD not verified: sin θ bound ",
+        "Partial eigensolver did not converge");
+    assertThat(Matrices.maxAbsDiff(r.auto.delta(), r.full.delta())).isZero();
   }
 
   @Test
