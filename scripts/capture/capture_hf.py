@@ -86,6 +86,17 @@ def write_token_corpus(directory: str, rows):
     pq.write_table(table, os.path.join(directory, "part-00000.parquet"))
 
 
+def padded_batch(samples):
+    """One right-padded batch of token id lists and its attention mask (causal attention: real tokens unaffected)."""
+    width = max(len(s) for s in samples)
+    ids = torch.zeros(len(samples), width, dtype=torch.long)
+    mask = torch.zeros(len(samples), width, dtype=torch.long)
+    for i, s in enumerate(samples):
+        ids[i, :len(s)] = torch.tensor(s)
+        mask[i, :len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask}
+
+
 def samples_of(source: str, n: int, max_tokens: int, vocab: int, tokenizer):
     """Token id lists for a dataset source."""
     if source.startswith("random:"):

@@ -245,14 +245,7 @@ def check(d):
         pm = get_peft_model(model, cfg)
         # One batch of every sample, right-padded (causal attention: real tokens are unaffected) and masked, so
         # that each incremental-PCA step of PEFT sees exactly the tokens our statistics hold.
-        ss = samples("plus", vocab)
-        width = max(len(s) for s in ss)
-        ids_b = torch.zeros(len(ss), width, dtype=torch.long)
-        mask = torch.zeros(len(ss), width, dtype=torch.long)
-        for i, s in enumerate(ss):
-            ids_b[i, :len(s)] = torch.tensor(s)
-            mask[i, :len(s)] = 1
-        loader = [{"input_ids": ids_b, "attention_mask": mask}]
+        loader = [capture_hf.padded_batch(samples("plus", vocab))]
         torch.manual_seed(0)
         initialize_lora_eva_weights(pm, loader, show_progress_bar=False)
         worst = 1.0

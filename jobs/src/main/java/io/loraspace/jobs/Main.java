@@ -9,6 +9,7 @@ import io.loraspace.jobs.cli.OptionResolver;
 import io.loraspace.jobs.cli.OptionSpec;
 import io.loraspace.jobs.cli.Options;
 import io.loraspace.jobs.correct.CorrectJob;
+import io.loraspace.jobs.init.PrepareJob;
 import io.loraspace.jobs.jobs.DemoJob;
 import io.loraspace.jobs.jobs.DoctorJob;
 import io.loraspace.jobs.jobs.InitJob;
@@ -43,7 +44,7 @@ public final class Main {
 
   /** The registered jobs. */
   public static JobRegistry registry() {
-    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new SyntheticCorpusJob(),
+    return new JobRegistry(List.of(new DemoJob(), new StatsJob(), new InitJob(), new PrepareJob(), new SyntheticCorpusJob(),
         new RecycleJob(), new ReconstructJob(), new SyntheticAdaptersJob(), new CorrectJob(), new MergeJob(),
         new SyntheticMergeJob(), new DoctorJob()));
   }

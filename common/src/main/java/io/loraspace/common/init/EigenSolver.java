@@ -3,10 +3,17 @@ package io.loraspace.common.init;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.StateException;
 import io.loraspace.common.linalg.DenseMatrix;
+import io.loraspace.common.linalg.LinearOperator;
+import io.loraspace.common.linalg.PartialSvd;
 import io.loraspace.common.linalg.PartialSymmetricEigen;
 import io.loraspace.common.linalg.SymmetricEigen;
 import io.loraspace.common.linalg.SymmetricOperator;
+import io.loraspace.common.linalg.ThinSvd;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which solver finds the r algebraically largest eigenpairs of a symmetric matrix: LAPACK {@code dsyevr} restricted
@@ -15,9 +22,16 @@ import java.util.Locale;
  * spectrum has a gap at r, hopeless when r cuts through a cluster), or AUTO: Lanczos when d ≥ 512 and r ≤ d/64,
  * limited to {@link #AUTO_RESTARTS} restarts, falling back to FULL when it has not converged by then (docs/init.md,
  * docs/benchmarks.md).
+ *
+ * <p>The same choice serves the r largest or smallest singular triplets ({@link #svdTop}, {@link #svdBottom}) with k =
+ * min(m, n) in place of d: FULL is LAPACK {@code dgesdd} (all triplets), PARTIAL is {@link PartialSvd}, whose
+ * results are also verified by a bound on sin θ; AUTO falls back to FULL when PARTIAL does not converge or its bound
+ * is not met, logs why, and says so ("partial→full").
  */
 public enum EigenSolver {
   AUTO, FULL, PARTIAL;
+
+  private static final Logger LOG = LoggerFactory.getLogger(EigenSolver.class);
 
   public static EigenSolver parse(String s) {
     try {
@@ -87,5 +101,80 @@ public enum EigenSolver {
 
   private static SymmetricEigen.Result dense(DenseMatrix a, int r, boolean largest) {
     return largest ? SymmetricEigen.top(a, r) : SymmetricEigen.bottom(a, r);
+  }
+
+  /** Singular triplets in descending order of σ, and the solver that produced them. */
+  public static final class SvdSolved {
+    /** m×r and n×r, orthonormal columns. */
+    public final DenseMatrix u;
+    public final DenseMatrix v;
+    /** The r singular values, descending. */
+    public final double[] values;
+    /** Every singular value when the full SVD answered, else the r found (for reports). */
+    public final double[] spectrum;
+    /** "full", "partial" or "partial→full". */
+    public final String solver;
+    /** Why AUTO fell back to the full SVD; null otherwise. */
+    public final String fallbackReason;
+
+    SvdSolved(DenseMatrix u, double[] values, DenseMatrix v, double[] spectrum, String solver, String fallbackReason) {
+      this.u = u;
+      this.v = v;
+      this.values = values;
+      this.spectrum = spectrum;
+      this.solver = solver;
+      this.fallbackReason = fallbackReason;
+    }
+  }
+
+  /** The r largest singular triplets of dense {@code a}. */
+  public SvdSolved svdTop(DenseMatrix a, int r) {
+    return svdTop(LinearOperator.of(a), () -> a, r);
+  }
+
+  /**
+   * The r largest singular triplets of {@code a}; PARTIAL applies the operator only, FULL (and a fallback) takes the
+   * SVD of {@code dense.get()}, the same matrix formed.
+   */
+  public SvdSolved svdTop(LinearOperator a, Supplier<DenseMatrix> dense, int r) {
+    return svd(a, dense, r, PartialSvd.Which.LARGEST);
+  }
+
+  /** The r smallest of the min(m, n) singular triplets of dense {@code a}, in descending order of σ. */
+  public SvdSolved svdBottom(DenseMatrix a, int r) {
+    return svd(LinearOperator.of(a), () -> a, r, PartialSvd.Which.SMALLEST);
+  }
+
+  private SvdSolved svd(LinearOperator a, Supplier<DenseMatrix> dense, int r, PartialSvd.Which which) {
+    int k = Math.min(a.rows(), a.cols());
+    if (resolve(k, r) == PARTIAL) {
+      PartialSymmetricEigen.Options o = PartialSvd.defaultOptions();
+      if (this == AUTO) {
+        o = o.withMaxRestarts(AUTO_RESTARTS);
+      }
+      try {
+        PartialSvd.Result p = which == PartialSvd.Which.LARGEST
+            ? PartialSvd.largest(a, r, o, PartialSvd.DEFAULT_MAX_SIN_THETA)
+            : PartialSvd.smallest(dense.get(), r, o, PartialSvd.DEFAULT_MAX_SIN_THETA);
+        return new SvdSolved(p.u(), p.values(), p.v(), p.values(), "partial", null);
+      } catch (StateException notVerified) {
+        if (this != AUTO) {
+          throw notVerified;
+        }
+        LOG.info("eigensolver=auto: {} {} singular triplets of a {}×{} matrix: partial route refused ({}); using the "
+            + "full SVD", which == PartialSvd.Which.LARGEST ? "largest" : "smallest", r, a.rows(), a.cols(),
+            notVerified.getMessage());
+        return fullSvd(dense.get(), r, which, "partial→full", notVerified.getMessage());
+      }
+    }
+    return fullSvd(dense.get(), r, which, "full", null);
+  }
+
+  private static SvdSolved fullSvd(DenseMatrix a, int r, PartialSvd.Which which, String solver, String reason) {
+    ThinSvd svd = ThinSvd.of(a);
+    int k = svd.singularValues().length;
+    int from = which == PartialSvd.Which.LARGEST ? 0 : k - r;
+    return new SvdSolved(svd.u().columns(from, from + r), Arrays.copyOfRange(svd.singularValues(), from, from + r),
+        svd.v().columns(from, from + r), svd.singularValues(), solver, reason);
   }
 }

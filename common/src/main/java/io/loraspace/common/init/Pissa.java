@@ -2,22 +2,42 @@ package io.loraspace.common.init;
 
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
-import io.loraspace.common.linalg.ThinSvd;
 
 /**
  * PiSSA (data-free; METHODS.md and HF PEFT's {@code pissa_init}): {@code W = U Σ Vᵀ}, {@code S_r = Σ_r / s},
- * {@code A = √S_r V_rᵀ}, {@code B = U_r √S_r}, residual {@code W − s·B·A}.
+ * {@code A = √S_r V_rᵀ}, {@code B = U_r √S_r}, residual {@code W − s·B·A}. Only the r largest triplets are needed:
+ * a partial solver finds them without the full SVD ({@link EigenSolver#svdTop}).
  */
 public final class Pissa {
   private Pissa() {}
 
+  /** The factors and which solver gave the triplets. */
+  public static final class Result {
+    public final InitFactors factors;
+    /** {@link EigenSolver.SvdSolved#solver}. */
+    public final String solver;
+    /** Why AUTO fell back to the full SVD; null otherwise. */
+    public final String fallbackReason;
+
+    Result(InitFactors factors, String solver, String fallbackReason) {
+      this.factors = factors;
+      this.solver = solver;
+      this.fallbackReason = fallbackReason;
+    }
+  }
+
+  /** With the full SVD. */
   public static InitFactors init(DenseMatrix w, int r, double scaling) {
+    return init(w, r, scaling, EigenSolver.FULL).factors;
+  }
+
+  public static Result init(DenseMatrix w, int r, double scaling, EigenSolver solver) {
     InitFactors.checkRank("PiSSA", r, w.rows(), w.cols());
-    ThinSvd svd = ThinSvd.of(w);
-    DenseMatrix u = svd.u().columns(0, r);
-    DenseMatrix v = svd.v().columns(0, r);
+    EigenSolver.SvdSolved svd = solver.svdTop(w, r);
+    DenseMatrix u = svd.u;
+    DenseMatrix v = svd.v;
     Matrices.canonicalSigns(u, v);
-    double[] sv = java.util.Arrays.copyOf(svd.singularValues(), r);
-    return Factorizations.balanced(u, sv, v, scaling, sv);
+    return new Result(Factorizations.balanced(u, svd.values, v, scaling, svd.values), svd.solver,
+        svd.fallbackReason);
   }
 }

@@ -12,6 +12,21 @@ public interface SymmetricOperator {
    */
   void apply(DenseMatrix x, DenseMatrix out);
 
+  /** An implicit operator of dimension {@code dim}: {@code apply(x, out)} overwrites {@code out} with A·x. */
+  static SymmetricOperator of(int dim, java.util.function.BiConsumer<DenseMatrix, DenseMatrix> apply) {
+    return new SymmetricOperator() {
+      @Override
+      public int dim() {
+        return dim;
+      }
+
+      @Override
+      public void apply(DenseMatrix x, DenseMatrix out) {
+        apply.accept(x, out);
+      }
+    };
+  }
+
   /** The operator of a dense symmetric matrix (its upper triangle is read; BLAS dsymm). */
   static SymmetricOperator of(DenseMatrix a) {
     if (a.rows() != a.cols()) {

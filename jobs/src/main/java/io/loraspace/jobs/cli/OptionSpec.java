@@ -94,6 +94,17 @@ public final class OptionSpec {
     return b.build();
   }
 
+  /** A new spec without the given keys (each must be declared: a missing one is a programming error). */
+  public OptionSpec without(String... keys) {
+    Map<String, Def> kept = new LinkedHashMap<>(defs);
+    for (String k : keys) {
+      if (kept.remove(k) == null) {
+        throw new IllegalArgumentException("Option key '" + k + "' is not declared");
+      }
+    }
+    return new OptionSpec(kept);
+  }
+
   /** Builds an {@link OptionSpec}; keys must be kebab-case and unique. */
   public static final class Builder {
     private final Map<String, Def> defs = new LinkedHashMap<>();

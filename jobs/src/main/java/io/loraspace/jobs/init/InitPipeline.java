@@ -110,6 +110,17 @@ public final class InitPipeline {
     return false;
   }
 
+  /** Fails unless option 'base' is on a file system every executor mounts; returns its local path. */
+  static String checkBase(Settings s) {
+    if (!LocalFiles.isLocal(new Path(s.base))) {
+      throw new ArgumentException("Option 'base' is '" + s.base + "': the base checkpoint must be on a file system "
+          + "every executor mounts (local disk or NFS); copy it there first");
+    }
+    String basePath = new Path(s.base).toUri().getPath();
+    ShardedCheckpoint.open(java.nio.file.Path.of(basePath)).close();
+    return basePath;
+  }
+
   /** Validates the settings against the store and the checkpoint and builds the tasks; no Spark work. */
   static List<InitTask> plan(JobContext ctx, Settings s, StoreIndex store, Path staging) {
     for (Method m : s.methods) {
@@ -139,11 +150,7 @@ public final class InitPipeline {
         }
       }
     }
-    if (!LocalFiles.isLocal(new Path(s.base))) {
-      throw new ArgumentException("Option 'base' is '" + s.base + "': the base checkpoint must be on a file system "
-          + "every executor mounts (local disk or NFS); copy it there first");
-    }
-    String basePath = new Path(s.base).toUri().getPath();
+    String basePath = checkBase(s);
     List<Target> targets = new ArrayList<>();
     try (ShardedCheckpoint ckpt = ShardedCheckpoint.open(java.nio.file.Path.of(basePath))) {
       Set<String> candidates = new LinkedHashSet<>();

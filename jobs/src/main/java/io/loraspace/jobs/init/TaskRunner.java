@@ -105,11 +105,12 @@ final class TaskRunner {
           long samples = t.method == Method.CORDA_IPA ? t.plusSamples : t.minusSamples;
           DenseMatrix c = s.tokenGram.copy();
           Matrices.scale(1.0 / samples, c);
-          Corda.Result cr = Corda.init(w, c, t.r, t.scaling,
-              t.method == Method.CORDA_IPA ? Corda.Mode.IPA : Corda.Mode.KPA);
-          ObjectNode rep = baseReport(t, "svd");
-          result.solver = "svd";
-          rep.put("damping", cr.damping);
+          Corda.Result cr = named(t, () -> Corda.init(w, c, t.r, t.scaling,
+              t.method == Method.CORDA_IPA ? Corda.Mode.IPA : Corda.Mode.KPA, t.solver));
+          ObjectNode rep = baseReport(t, cr.solver);
+          result.solver = cr.solver;
+          noteFallback(t, rep, cr.fallbackReason);
+          rep.put("damping", cr.damping).put("inverseCheck", cr.inverseCheck);
           putArray(rep, "singularValues", cr.factors.spectrum());
           result.variants.add(write(conf, t, tag(t.method, null), cr.factors, w, baseDtype, covPlus, covMinus, rep,
               null));
@@ -128,9 +129,11 @@ final class TaskRunner {
           break;
         }
         case PISSA: {
-          InitFactors f = Pissa.init(w, t.r, t.scaling);
-          ObjectNode rep = baseReport(t, "svd");
-          result.solver = "svd";
+          Pissa.Result pr = named(t, () -> Pissa.init(w, t.r, t.scaling, t.solver));
+          InitFactors f = pr.factors;
+          ObjectNode rep = baseReport(t, pr.solver);
+          result.solver = pr.solver;
+          noteFallback(t, rep, pr.fallbackReason);
           putArray(rep, "singularValues", f.spectrum());
           result.variants.add(write(conf, t, tag(t.method, null), f, w, baseDtype, covPlus, covMinus, rep, null));
           break;
@@ -164,8 +167,8 @@ final class TaskRunner {
           throw new IllegalStateException(t.method.toString());
       }
       result.seconds = (System.nanoTime() - t0) / 1e9;
-      LOG.info("init: {} {} (out {}, in {}, r {}) in {} s", t.method.id, t.module, w.rows(), w.cols(), t.r,
-          String.format("%.3f", result.seconds));
+      LOG.info("init: {} {} (out {}, in {}, r {}, solver {}) in {} s", t.method.id, t.module, w.rows(), w.cols(), t.r,
+          result.solver, String.format("%.3f", result.seconds));
       return result;
     } finally {
       LocalFiles.deleteRecursively(tmp);
@@ -184,6 +187,15 @@ final class TaskRunner {
           + "eigensolver=" + t.solver.name().toLowerCase(java.util.Locale.ROOT) + "): " + e.getMessage()
           + (t.solver == io.loraspace.common.init.EigenSolver.PARTIAL ? "; eigensolver=auto falls back to the"
           + " dense solver" : ""), e);
+    }
+  }
+
+  /** Records in the module's report, and logs, why eigensolver=auto answered with the full SVD. */
+  private static void noteFallback(InitTask t, ObjectNode rep, String reason) {
+    if (reason != null) {
+      rep.put("solverFallback", reason);
+      LOG.warn("init: {} for module '{}' (r = {}): partial singular triplets not verified, used the full SVD: {}",
+          t.method.id, t.module, t.r, reason);
     }
   }
 

@@ -53,9 +53,10 @@ public final class InitJob implements Job {
         .option("dataset-plus", OptionType.STRING, "plus", "Dataset of the store that is D+ (the fine-tuning data)")
         .option("dataset-minus", OptionType.STRING, "minus", "Dataset of the store that is D− (knowledge to "
             + "preserve)")
-        .choice("eigensolver", "auto", List.of("auto", "full", "partial"), "Top-r eigensolver: LAPACK dsyevr on the "
-            + "index range, block Lanczos, or auto (Lanczos when d ≥ 512 and r ≤ d/64, falling back to dsyevr when it has not converged "
-            + "in 12 restarts)")
+        .choice("eigensolver", "auto", List.of("auto", "full", "partial"), "Eigenpairs and singular triplets: full "
+            + "(LAPACK dsyevr on the index range, dgesdd), partial (block Lanczos; for CorDA and PiSSA verified by a "
+            + "sin θ bound ≤ 1e-8), or auto (partial when d ≥ 512 and r ≤ d/64, falling back to full when it has not "
+            + "converged in 12 restarts or is not verified)")
         .option("eva-redistribute", OptionType.BOOLEAN, "false", "EVA: redistribute ranks across modules by explained"
             + " variance (PEFT's rho)")
         .option("eva-rho", OptionType.DOUBLE, "2.0", "EVA: each module offers round(rho·r) components",
@@ -86,8 +87,13 @@ public final class InitJob implements Job {
 
   /** The pipeline settings of validated options. */
   public static InitPipeline.Settings settings(Options o) {
+    return settings(o, o.requireString("stats"));
+  }
+
+  /** The pipeline settings of validated options, reading the store at {@code stats} (option 'stats' not used). */
+  public static InitPipeline.Settings settings(Options o, String stats) {
     InitPipeline.Settings s = new InitPipeline.Settings();
-    s.stats = o.requireString("stats");
+    s.stats = stats;
     s.base = o.requireString("base");
     s.baseModelName = o.getString("base-model-name").isEmpty() ? null : o.getString("base-model-name");
     s.targetModules = o.getStringList("target-modules");

@@ -69,6 +69,11 @@ public final class StatsJob implements Job {
 
   @Override
   public void run(JobContext ctx) throws Exception {
+    StatsPipeline.run(ctx, settings(ctx));
+  }
+
+  /** The pipeline settings of validated options; a model directory the driver can see is checked here. */
+  public static StatsPipeline.Settings settings(JobContext ctx) throws java.io.IOException {
     Options o = ctx.options();
     StatsPipeline.Settings s = new StatsPipeline.Settings();
     s.inputs = o.getStringList("input");
@@ -105,7 +110,7 @@ public final class StatsJob implements Job {
     s.sampleBatch = o.getInt("sample-batch");
     s.reducePartitions = o.getInt("reduce-partitions");
     s.allowMixedDtypes = o.getBoolean("allow-mixed-dtypes");
-    StatsPipeline.run(ctx, s);
+    return s;
   }
 
   /** A model directory the driver can see is checked before Spark starts (executors must see the same path). */
