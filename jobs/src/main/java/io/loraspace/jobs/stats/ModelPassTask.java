@@ -161,7 +161,10 @@ final class ModelPassTask implements PassMapper {
     });
   }
 
-  /** Streams every sample of the selected datasets in {@code files} to the worker; returns the tokens sent. */
+  /**
+   * Streams every sample of the selected datasets in the task's slices ({@code file, firstRow, endRow}, see
+   * {@link ModelScan#slices}) to the worker; returns the tokens sent.
+   */
   private long stream(ModelWorker w, Iterator<String> files, Set<String> datasets, long timeout) throws IOException {
     long t0 = System.currentTimeMillis();
     long lastLog = t0;
@@ -169,11 +172,13 @@ final class ModelPassTask implements PassMapper {
     long tokens = 0;
     long readBefore = TaskInput.threadBytesRead();
     while (files.hasNext()) {
-      String file = files.next();
-      try (TokenCorpusReader r = TokenCorpusReader.open(conf.get(), new Path(file))) {
+      String[] slice = files.next().split(String.valueOf(ModelScan.SLICE_SEP), -1);
+      long from = Long.parseLong(slice[1]);
+      long to = Long.parseLong(slice[2]);
+      try (TokenCorpusReader r = TokenCorpusReader.open(conf.get(), new Path(slice[0]))) {
         TokenCorpusReader.Sample s;
-        while ((s = r.next()) != null) {
-          if (!datasets.contains(s.dataset)) {
+        for (long row = 0; row < to && (s = r.next()) != null; row++) {
+          if (row < from || !datasets.contains(s.dataset)) {
             continue;
           }
           ObjectNode h = JSON.createObjectNode();

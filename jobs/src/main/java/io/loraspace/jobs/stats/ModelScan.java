@@ -9,6 +9,8 @@ import io.loraspace.jobs.stats.model.ModelWorker;
 import io.loraspace.jobs.stats.model.TokenCorpusReader;
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.Path;
@@ -23,6 +25,8 @@ final class ModelScan implements Serializable {
   private static final long serialVersionUID = 1L;
 
   final Map<String, long[]> datasets = new TreeMap<>();
+  /** Samples (rows) per file. */
+  final Map<String, Long> fileRows = new TreeMap<>();
   long rows;
   long fileBytes;
   int maxId = -1;
@@ -55,6 +59,7 @@ final class ModelScan implements Serializable {
       }
     }
     TaskInput.reportSince(before);
+    s.fileRows.put(file, s.rows);
     return s;
   }
 
@@ -66,11 +71,30 @@ final class ModelScan implements Serializable {
     });
     rows += o.rows;
     fileBytes += o.fileBytes;
+    fileRows.putAll(o.fileRows);
     if (o.maxId > maxId) {
       maxId = o.maxId;
       maxIdWhere = o.maxIdWhere;
     }
     return this;
+  }
+
+  /** Separates the fields of a task input: {@code file SEP firstRow SEP endRow}. */
+  static final char SLICE_SEP = '\u0000';
+
+  /**
+   * The corpus cut into tasks of {@code samplesPerTask} consecutive samples of one file, in file order: the task
+   * index orders the canonical reduce, so the cut depends only on the input and the option, never on the cluster.
+   */
+  List<String> slices(List<String> files, int samplesPerTask) {
+    List<String> out = new ArrayList<>();
+    for (String f : files) {
+      long n = fileRows.getOrDefault(f, 0L);
+      for (long from = 0; from < n; from += samplesPerTask) {
+        out.add(f + SLICE_SEP + from + SLICE_SEP + Math.min(n, from + samplesPerTask));
+      }
+    }
+    return out;
   }
 
   /** The model's layout, from a worker (run as a Spark task, so the driver needs no Python). */

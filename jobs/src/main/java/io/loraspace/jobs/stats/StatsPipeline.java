@@ -58,6 +58,8 @@ public final class StatsPipeline {
     /** Model mode: token-corpus inputs and the model that runs on the executors (null: activation input). */
     public List<String> tokens = List.of();
     public io.loraspace.jobs.stats.model.ModelSpec model;
+    /** Model mode: consecutive samples of one file per task. */
+    public int samplesPerTask = 128;
     /** Accept (dataset, site)s whose blocks have different dtypes ({@link CorpusScan#checkDtypes}). */
     public boolean allowMixedDtypes;
   }
@@ -112,8 +114,11 @@ public final class StatsPipeline {
     DataErrors errors = ctx.dataErrors();
 
     CorpusScan scan;
+    List<String> taskInputs = files;
     if (modelMode) {
-      scan = scanModel(ctx, s, files, jsc, conf, errors);
+      ModelScan tokens = scanTokens(ctx, files, jsc, conf, errors);
+      scan = scanModel(ctx, s, tokens, jsc, conf, errors);
+      taskInputs = tokens.slices(files, s.samplesPerTask);
     } else {
       ctx.describe("scan " + files.size() + " files (metadata columns)");
       scan = jsc.parallelize(files, Math.max(1, files.size()))
@@ -211,10 +216,11 @@ public final class StatsPipeline {
       int reduceParts = s.reducePartitions > 0 ? s.reducePartitions
           : Math.max(1, Math.min(keys, 4 * jsc.defaultParallelism()));
       ctx.describe("pass " + (p + 1) + "/" + passes.size() + ": " + passSites.size() + " sites, " + passModules.size()
-          + " modules over " + files.size() + " files");
-      // One task per input file (the partition index is the file's index), merged in a canonical order.
+          + " modules over " + files.size() + " files" + (modelMode ? " (" + taskInputs.size() + " model tasks)" : ""));
+      // One task per input file, or per slice of a token file (the partition index orders the canonical merge).
       int batch = s.sampleBatch;
-      JavaRDD<StoreFiles.Written> out = jsc.parallelize(files, Math.max(1, files.size()))
+      List<String> inputs = taskInputs;
+      JavaRDD<StoreFiles.Written> out = jsc.parallelize(inputs, Math.max(1, inputs.size()))
           .mapPartitionsWithIndex((file, it) -> errors.guard(() -> CanonicalMerge.keyed(file, task.run(it))), true)
           .mapToPair(t -> t)
           .repartitionAndSortWithinPartitions(new CanonicalMerge.ByTarget(reduceParts), new CanonicalMerge.Order())
@@ -256,12 +262,16 @@ public final class StatsPipeline {
    * Model mode's scan: the token corpus (samples, tokens, largest id per dataset) in one Spark job, the model's layout
    * from one worker in another; recorded in the manifest ("model").
    */
-  private static CorpusScan scanModel(JobContext ctx, Settings s, List<String> files, JavaSparkContext jsc,
-      HadoopConf conf, DataErrors errors) throws Exception {
+  private static ModelScan scanTokens(JobContext ctx, List<String> files, JavaSparkContext jsc, HadoopConf conf,
+      DataErrors errors) {
     ctx.describe("scan " + files.size() + " token-corpus files");
-    ModelScan tokens = jsc.parallelize(files, Math.max(1, files.size()))
+    return jsc.parallelize(files, Math.max(1, files.size()))
         .flatMap(f -> errors.guardOne(() -> ModelScan.scanFile(conf, f)))
         .reduce(ModelScan::merge);
+  }
+
+  private static CorpusScan scanModel(JobContext ctx, Settings s, ModelScan tokens, JavaSparkContext jsc,
+      HadoopConf conf, DataErrors errors) throws Exception {
     ctx.describe("load the model in a worker and read its capture sites");
     io.loraspace.jobs.stats.model.ModelSpec spec = s.model;
     List<String> layouts = jsc.parallelize(List.of(0), 1)

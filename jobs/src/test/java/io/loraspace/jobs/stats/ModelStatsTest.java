@@ -69,7 +69,9 @@ class ModelStatsTest {
   @ValueSource(strings = {"llama-f32", "llama-bf16", "qwen2-f32"})
   void modelModeEqualsCaptureThenStatsOnTheSameTokens(String model) throws Exception {
     Path expected = activationStats(model);
-    Path actual = modelStats(model, "model-" + model);
+    // The Qwen2 corpus is cut into tasks of 3 samples (3 tasks on 2 cores): the grouping moves sums at the last bit only.
+    Path actual = model.startsWith("qwen2") ? modelStats(model, "model-" + model, "samples-per-task=3")
+        : modelStats(model, "model-" + model);
     ModelStoreAssertions.assertSameStore(expected, actual, 1e-12);
     JsonNode m = Manifest.json().readTree(actual.resolve("manifest.json").toFile());
     assertThat(m.path("model").path("device").asText()).isEqualTo("cpu");
