@@ -45,7 +45,7 @@ public final class StatsJob implements Job {
             + "runs in (statistics are float64 in any case)")
         .choice("device", "auto", List.of("auto", "cpu"), "Model mode: auto = the GPU Spark assigned to the task "
             + "(spark.task.resource.gpu.amount), else the CPU; cpu = always the CPU")
-        .intOption("samples-per-task", 128, 1, 1 << 24, "Model mode: consecutive samples of one token file per Spark "
+        .intOption("samples-per-task", 32, 1, 1 << 24, "Model mode: consecutive samples of one token file per Spark "
             + "task (the unit of parallelism and retry; changing it regroups the sums, at the last bit)")
         .intOption("worker-timeout", 600, 1, 86_400, "Model mode: seconds one worker request (model load, one "
             + "sample, the final flush) may take before the worker is killed and the task retried")

@@ -59,7 +59,7 @@ public final class StatsPipeline {
     public List<String> tokens = List.of();
     public io.loraspace.jobs.stats.model.ModelSpec model;
     /** Model mode: consecutive samples of one file per task. */
-    public int samplesPerTask = 128;
+    public int samplesPerTask = 32;
     /** Accept (dataset, site)s whose blocks have different dtypes ({@link CorpusScan#checkDtypes}). */
     public boolean allowMixedDtypes;
   }
