@@ -9,4 +9,5 @@ source "$ROOT/scripts/lib/env.sh"
 (cd "$ROOT" && mvn -q -B -pl common test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench-classpath.txt) >&2
 CP="$ROOT/common/target/test-classes:$ROOT/common/target/classes:$(cat "$ROOT/common/target/bench-classpath.txt")"
+loraspace_blas_env
 exec java ${JAVA_OPTS:--Xmx6g} -cp "$CP" io.loraspace.common.correct.CorrectBenchmark "$@"

@@ -107,9 +107,14 @@ public final class LeaveOneOutPca {
      * {@link Solver#LANCZOS} λ_{K+1} is the (K+1)-th Ritz value, accurate to its residual.
      */
     public final double gap;
+    /**
+     * Wall time of the fold's phases in nanoseconds, indexed by {@link Phase#ordinal()}: where a fold's time goes
+     * (the job's report sums them). {@link Phase#BASIS} is 0 when the basis was not asked for.
+     */
+    public final long[] phaseNanos;
 
     Fold(double heldOutError, double[] eigenvalues, DenseMatrix basis, int components, int restarts, Solver solver,
-        double gap) {
+        double gap, long[] phaseNanos) {
       this.heldOutError = heldOutError;
       this.eigenvalues = eigenvalues;
       this.basis = basis;
@@ -117,6 +122,28 @@ public final class LeaveOneOutPca {
       this.restarts = restarts;
       this.solver = solver;
       this.gap = gap;
+      this.phaseNanos = phaseNanos;
+    }
+
+    /** Seconds of one phase. */
+    public double seconds(Phase p) {
+      return phaseNanos[p.ordinal()] / 1e9;
+    }
+  }
+
+  /** The phases of a fold, in order. */
+  public enum Phase {
+    /** {@code m = Qᵀ M_i} and the centring terms: d²·r_i flops. */
+    PROJECT,
+    /** The fold's top K: Lanczos on the diagonal-plus-low-rank operator, or the dense fallback. */
+    SOLVE,
+    /** The held-out error in the eigenbasis. */
+    ERROR,
+    /** {@code Q Y}, the components in the original coordinates (d²·K flops): only when asked for. */
+    BASIS;
+
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -137,6 +164,8 @@ public final class LeaveOneOutPca {
       throw new ArgumentException("Removed vectors have dim " + removed.rows() + ", the eigenbasis " + d);
     }
     int kf = (int) Math.min(k, Math.min(d, e.center ? n - 1 : n));
+    long[] phase = new long[Phase.values().length];
+    long p0 = System.nanoTime();
     DenseMatrix m = Matrices.multiply(e.q, true, removed, false); // Qᵀ M_i (d × r)
     double[] s = new double[d];
     double[] si = new double[d];
@@ -153,6 +182,8 @@ public final class LeaveOneOutPca {
     double invN = e.center ? 1.0 / e.count : 0;
     double invNi = e.center ? 1.0 / n : 0;
     Downdate f = new Downdate(e.values, m, s, si, invN, invNi);
+    long p1 = System.nanoTime();
+    phase[Phase.PROJECT.ordinal()] = p1 - p0;
 
     Solver solver;
     DenseMatrix y;
@@ -185,6 +216,8 @@ public final class LeaveOneOutPca {
       values = java.util.Arrays.copyOf(top.values(), kf);
       gap = kf == d ? Double.NaN : relativeGap(top.values()[0], top.values()[kf - 1], top.values()[kf]);
     }
+    long p2 = System.nanoTime();
+    phase[Phase.SOLVE.ordinal()] = p2 - p1;
     // Held-out error: c = Qᵀ(w − μ_i) = m − s_i/n_i per column; residual c − Y Yᵀ c; ‖w‖ from the original.
     DenseMatrix c = m.copy();
     if (e.center) {
@@ -198,8 +231,11 @@ public final class LeaveOneOutPca {
     Matrices.multiply(-1.0, y, false, yc, false, 1.0, c);
     double norm = removed.frobeniusNorm();
     double err = norm == 0 ? 0 : c.frobeniusNorm() / norm;
+    long p3 = System.nanoTime();
+    phase[Phase.ERROR.ordinal()] = p3 - p2;
     DenseMatrix basis = wantBasis ? Matrices.multiply(e.q, y) : null;
-    return new Fold(err, values, basis, kf, restarts, solver, gap);
+    phase[Phase.BASIS.ordinal()] = wantBasis ? System.nanoTime() - p3 : 0;
+    return new Fold(err, values, basis, kf, restarts, solver, gap, phase);
   }
 
   /** Whether a converged Lanczos result's subspace is certified to {@code maxSin} by residual / gap lower bound. */

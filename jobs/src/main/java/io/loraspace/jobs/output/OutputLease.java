@@ -47,6 +47,8 @@ public final class OutputLease implements AutoCloseable {
   private final ObjectNode content;
   private final Thread heartbeat;
   private volatile boolean closed;
+  /** Wakes the heartbeat when closing: it is never interrupted, so a rewrite in progress completes, not torn. */
+  private final Object wake = new Object();
   private volatile String lostTo;
 
   private OutputLease(FileSystem fs, Path file, String runId, long timeoutMillis, ObjectNode content) {
@@ -116,8 +118,10 @@ public final class OutputLease implements AutoCloseable {
   /** Stops the heartbeat and deletes the lease file if it is still this run's. Never throws. */
   @Override
   public void close() {
-    closed = true;
-    heartbeat.interrupt();
+    synchronized (wake) {
+      closed = true;
+      wake.notifyAll();
+    }
     try {
       heartbeat.join(5000);
       JsonNode now = read(fs, file);
@@ -134,11 +138,20 @@ public final class OutputLease implements AutoCloseable {
   private void beat() {
     long interval = Math.max(50, timeoutMillis / 6);
     long seq = 0;
-    while (!closed) {
-      try {
-        Thread.sleep(interval);
-      } catch (InterruptedException e) {
-        return;
+    while (true) {
+      synchronized (wake) {
+        long until = System.nanoTime() + interval * 1_000_000L;
+        long left;
+        while (!closed && (left = until - System.nanoTime()) > 0) {
+          try {
+            wake.wait(Math.max(1, left / 1_000_000L));
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
       }
       try {
         JsonNode now = read(fs, file);

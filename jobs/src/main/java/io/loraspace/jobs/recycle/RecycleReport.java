@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraspace.common.io.store.StatsStore;
+import io.loraspace.common.recycle.LeaveOneOutPca;
 import io.loraspace.jobs.inputs.AdapterCollection;
 import io.loraspace.jobs.report.Charts;
 import io.loraspace.jobs.output.Manifest;
@@ -64,7 +65,18 @@ final class RecycleReport {
     int verified = 0;
     double downdateSeconds = 0;
     double exactSeconds = 0;
+    int phases = LeaveOneOutPca.Phase.values().length;
+    double[] allPhases = new double[phases];
+    double[] verifiedPhases = new double[phases];
+    double allSeconds = 0;
     for (RecycleTasks.FoldResult f : folds) {
+      allSeconds += f.seconds;
+      for (int p = 0; p < phases && f.phaseSeconds != null; p++) {
+        allPhases[p] += f.phaseSeconds[p];
+        if (!Double.isNaN(f.sinAngle)) {
+          verifiedPhases[p] += f.phaseSeconds[p];
+        }
+      }
       held.computeIfAbsent(f.module + "|" + f.factor, k -> new ArrayList<>()).add(f.heldOut);
       solvers.merge(f.solver, 1, Integer::sum);
       if (f.heldOut > 1) {
@@ -120,6 +132,15 @@ final class RecycleReport {
       v.put("folds", verified).put("maxSinPrincipalAngle", maxSin).put("maxRelativeHeldOutErrorDifference",
           maxErrDiff).put("downdateSeconds", downdateSeconds).put("recomputeSeconds", exactSeconds)
           .put("speedUp", exactSeconds / Math.max(1e-12, downdateSeconds));
+      // Against the mean fold of the whole run: the verified folds are few, and their downdate shares the task
+      // with the recomputation that times it.
+      v.put("meanFoldSeconds", allSeconds / folds.size())
+          .put("speedUpOverMeanFold", exactSeconds / verified / Math.max(1e-12, allSeconds / folds.size()));
+      phases(v.putObject("verifiedFoldPhaseSeconds"), verifiedPhases);
+    }
+    if (!folds.isEmpty()) {
+      root.put("leaveOneOutFoldSeconds", allSeconds);
+      phases(root.putObject("leaveOneOutPhaseSeconds"), allPhases);
     }
     if (!folds.isEmpty()) {
       ObjectNode sv = root.putObject("foldSolvers");
@@ -178,6 +199,16 @@ final class RecycleReport {
           .append(Charts.fmt(ver.path("maxRelativeHeldOutErrorDifference").asDouble())).append(", ")
           .append(speed(ver.path("speedUp").asDouble())).append(".</p>");
     }
+    JsonNode ph = r.path("leaveOneOutPhaseSeconds");
+    if (ph.isObject()) {
+      b.append("<p>Leave-one-out folds: ").append(Charts.fmt(r.path("leaveOneOutFoldSeconds").asDouble()))
+          .append(" s in all; by phase");
+      for (LeaveOneOutPca.Phase p : LeaveOneOutPca.Phase.values()) {
+        b.append(p.ordinal() == 0 ? " " : ", ").append(p.id()).append(' ')
+            .append(Charts.fmt(ph.path(p.id()).asDouble())).append(" s");
+      }
+      b.append(" (basis: verified folds only).</p>");
+    }
     smallGaps(b, r);
     b.append("<table><tr><th>module</th><th>factor</th><th>dim</th><th>vectors</th><th>K</th><th>explained</th>")
         .append("<th>gap at K</th><th>in-sample error</th><th>held-out mean</th><th>held-out max</th></tr>");
@@ -200,6 +231,12 @@ final class RecycleReport {
   }
 
   /** "downdate 3.2× faster per fold than recomputation", or "… 1.54× slower …" when the ratio is below 1. */
+  private static void phases(ObjectNode into, double[] seconds) {
+    for (LeaveOneOutPca.Phase p : LeaveOneOutPca.Phase.values()) {
+      into.put(p.id(), seconds[p.ordinal()]);
+    }
+  }
+
   static String speed(double recomputeOverDowndate) {
     if (recomputeOverDowndate >= 1) {
       return "downdate " + Charts.fmt(recomputeOverDowndate) + "× faster per fold than exact recomputation";

@@ -78,6 +78,15 @@ class RecycleJobTest {
     assertThat(v.get("maxSinPrincipalAngle").asDouble()).isLessThan(1e-6);
     assertThat(v.get("maxRelativeHeldOutErrorDifference").asDouble()).isLessThan(1e-8);
     assertThat(report.get("heldOutErrors")).hasSize(3 * 2 * 14);
+    // Where the folds' time goes: the phases are timed inside each fold; the fold time excludes the basis product,
+    // which only verified folds compute (here all of them).
+    JsonNode ph = report.get("leaveOneOutPhaseSeconds");
+    double inFolds = ph.get("project").asDouble() + ph.get("solve").asDouble() + ph.get("error").asDouble();
+    assertThat(ph.get("solve").asDouble()).isPositive();
+    assertThat(ph.get("basis").asDouble()).isPositive();
+    assertThat(inFolds).isLessThanOrEqualTo(report.get("leaveOneOutFoldSeconds").asDouble() * 1.0001 + 1e-6);
+    assertThat(v.get("verifiedFoldPhaseSeconds").get("basis").asDouble()).isEqualTo(ph.get("basis").asDouble());
+    assertThat(v.get("speedUpOverMeanFold").asDouble()).isPositive();
     assertThat(Files.readString(out.resolve("report.html"))).contains("<svg").contains("Held-out");
     JsonNode config = Manifest.json().readTree(out.resolve("basis/config.json").toFile());
     assertThat(config.get("modules")).hasSize(3);
