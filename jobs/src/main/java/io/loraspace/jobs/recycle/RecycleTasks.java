@@ -242,7 +242,7 @@ final class RecycleTasks {
         String p = t.factor + ".";
         AdapterPca.Eigenbasis e = new AdapterPca.Eigenbasis(f.readMatrix(p + "q"), f.readDoubles(p + "values"),
             f.readDoubles(p + "sum"), Long.parseLong(f.metadata().get(p + "count")), t.center);
-        DenseMatrix stacked = f.readMatrix(p + "vectors_t").transpose();
+        DenseMatrix stacked = f.readMatrixTransposed(p + "vectors_t");
         int d = e.q.rows();
         int[] offset = new int[t.ranks.size() + 1];
         for (int i = 0; i < t.ranks.size(); i++) {

@@ -382,17 +382,33 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
+   * The transpose of the 2-D tensor {@code name}, {@code dim(1) × dim(0)}, without a transposing copy: the file's
+   * row-major elements are the transpose's column-major layout.
+   */
+  public DenseMatrix readMatrixTransposed(String name) {
+    TensorInfo t = info(name);
+    if (t.rank() != 2) {
+      throw new ArgumentException(label + ": tensor '" + name + "' has shape " + t.shapeString()
+          + ", expected a 2-D matrix");
+    }
+    return DenseMatrix.wrap((int) t.dim(1), (int) t.dim(0), readDoubles(name));
+  }
+
+  /**
    * Decodes the little-endian elements left in {@code b} as {@code dtype} into {@code out} from {@code start};
    * returns the index after the last one written.
    */
   public static int decode(Dtype dtype, ByteBuffer b, double[] out, int start) {
     int i = start;
     switch (dtype) {
-      case F64:
-        while (b.remaining() >= 8) {
-          out[i++] = b.getDouble();
-        }
+      case F64: {
+        // Bulk copy in the buffer's byte order (as getDouble would read each element).
+        int n = b.remaining() / 8;
+        b.asDoubleBuffer().get(out, i, n);
+        b.position(b.position() + 8 * n);
+        i += n;
         break;
+      }
       case F32:
         while (b.remaining() >= 4) {
           out[i++] = b.getFloat();

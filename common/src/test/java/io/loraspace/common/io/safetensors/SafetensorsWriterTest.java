@@ -60,6 +60,14 @@ class SafetensorsWriterTest {
       assertThat(f.readLongs("i32")).containsExactly(-5, 0, 7);
       DenseMatrix m = f.readMatrix("f64");
       assertThat(m.get(1, 2)).isEqualTo(v[1 * 4 + 2]);
+      DenseMatrix t = f.readMatrixTransposed("f64");
+      assertThat(t.rows()).isEqualTo(4);
+      assertThat(t.cols()).isEqualTo(3);
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 4; j++) {
+          assertThat(t.get(j, i)).isEqualTo(m.get(i, j));
+        }
+      }
     }
   }
 
