@@ -373,12 +373,17 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** A 2-D tensor [rows, cols] (row-major on disk) as a column-major matrix. */
   public DenseMatrix readMatrix(String name) {
+    TensorInfo t = matrixInfo(name);
+    return DenseMatrix.fromRowMajor((int) t.dim(0), (int) t.dim(1), readDoubles(name));
+  }
+
+  private TensorInfo matrixInfo(String name) {
     TensorInfo t = info(name);
     if (t.rank() != 2) {
       throw new ArgumentException(label + ": tensor '" + name + "' has shape " + t.shapeString()
           + ", expected a 2-D matrix");
     }
-    return DenseMatrix.fromRowMajor((int) t.dim(0), (int) t.dim(1), readDoubles(name));
+    return t;
   }
 
   /**
@@ -386,11 +391,7 @@ public final class SafetensorsFile implements AutoCloseable {
    * row-major elements are the transpose's column-major layout.
    */
   public DenseMatrix readMatrixTransposed(String name) {
-    TensorInfo t = info(name);
-    if (t.rank() != 2) {
-      throw new ArgumentException(label + ": tensor '" + name + "' has shape " + t.shapeString()
-          + ", expected a 2-D matrix");
-    }
+    TensorInfo t = matrixInfo(name);
     return DenseMatrix.wrap((int) t.dim(1), (int) t.dim(0), readDoubles(name));
   }
 
