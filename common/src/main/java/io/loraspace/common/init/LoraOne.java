@@ -3,18 +3,40 @@ package io.loraspace.common.init;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
-import io.loraspace.common.linalg.ThinSvd;
 
 /**
  * LoRA-One (the gradient-only baseline of seed 004; METHODS.md): SVD of the negative mean gradient
  * {@code −Ḡ = U S Vᵀ}; {@code B = U_r √S_r / √γ}, {@code A = √S_r V_rᵀ / √γ}, so {@code s·B·A = (s/γ)·(−Ḡ)_r}: one
  * best rank-r gradient step with learning rate s/γ. γ = 1 is the plain form; the public code's "stable" scaling divides
  * both factors by √γ with γ a tuning constant (its README example: 64). No residual: the init changes the model.
+ * Only the r largest triplets are needed: {@link EigenSolver#svdTop} finds them by the partial solver when it can
+ * verify them, as for PiSSA.
  */
 public final class LoraOne {
   private LoraOne() {}
 
+  /** The factors and which solver gave the triplets. */
+  public static final class Result {
+    public final InitFactors factors;
+    /** {@link EigenSolver.SvdSolved#solver}. */
+    public final String solver;
+    /** Why AUTO fell back to the full SVD; null otherwise. */
+    public final String fallbackReason;
+
+    Result(InitFactors factors, String solver, String fallbackReason) {
+      this.factors = factors;
+      this.solver = solver;
+      this.fallbackReason = fallbackReason;
+    }
+  }
+
+  /** With the full SVD. */
   public static InitFactors init(String module, DenseMatrix meanGradient, int r, double scaling, double gamma) {
+    return init(module, meanGradient, r, scaling, gamma, EigenSolver.FULL).factors;
+  }
+
+  public static Result init(String module, DenseMatrix meanGradient, int r, double scaling, double gamma,
+      EigenSolver solver) {
     InitFactors.checkRank("LoRA-One", r, meanGradient.rows(), meanGradient.cols());
     if (!(gamma > 0) || !Double.isFinite(gamma)) {
       throw new ArgumentException("Option 'lora-one-gamma' is " + gamma + ", expected a finite value > 0");
@@ -25,11 +47,11 @@ public final class LoraOne {
     }
     DenseMatrix neg = meanGradient.copy();
     Matrices.scale(-1.0, neg);
-    ThinSvd svd = ThinSvd.of(neg);
-    DenseMatrix u = svd.u().columns(0, r);
-    DenseMatrix v = svd.v().columns(0, r);
+    EigenSolver.SvdSolved svd = solver.svdTop(neg, r);
+    DenseMatrix u = svd.u;
+    DenseMatrix v = svd.v;
     Matrices.canonicalSigns(u, v);
-    double[] sv = java.util.Arrays.copyOf(svd.singularValues(), r);
+    double[] sv = svd.values;
     int out = u.rows();
     int in = v.rows();
     DenseMatrix a = DenseMatrix.zeros(r, in);
@@ -43,6 +65,6 @@ public final class LoraOne {
         b.set(i, k, root * u.get(i, k));
       }
     }
-    return new InitFactors(a, b, scaling, false, sv);
+    return new Result(new InitFactors(a, b, scaling, false, sv), svd.solver, svd.fallbackReason);
   }
 }

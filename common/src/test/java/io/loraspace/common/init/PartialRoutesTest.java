@@ -50,6 +50,13 @@ class PartialRoutesTest {
         solverOut[1] = p.fallbackReason;
         return p.factors;
       }
+      case "lora-one": {
+        // w plays the mean gradient: LoRA-One factors its negation.
+        LoraOne.Result lr = LoraOne.init("m", w, r, S, 64.0, solver);
+        solverOut[0] = lr.solver;
+        solverOut[1] = lr.fallbackReason;
+        return lr.factors;
+      }
       default: {
         Corda.Result cr = Corda.init(w, c, r, S, method.equals("ipa") ? Corda.Mode.IPA : Corda.Mode.KPA, solver);
         solverOut[0] = cr.solver;
@@ -62,7 +69,7 @@ class PartialRoutesTest {
   private static DenseMatrix inputs(String method, int out, int in, Spectrum spectrum, int r, long seed,
       DenseMatrix[] cOut) {
     double[] sigma = spectrum.values(Math.min(out, in), r, !method.equals("kpa"));
-    if (method.equals("pissa")) {
+    if (method.equals("pissa") || method.equals("lora-one")) {
       return PlantedSvd.of(out, in, sigma, seed).a;
     }
     CordaCase cc = new CordaCase(out, in, sigma, seed);
@@ -80,7 +87,7 @@ class PartialRoutesTest {
   @ParameterizedTest(name = "{0} {1} {2}×{3}")
   @CsvSource({"ipa,DECAYING,160,120", "ipa,FLAT,120,160", "ipa,CLUSTERED,160,120", "kpa,DECAYING,160,120",
       "kpa,FLAT,120,160", "kpa,CLUSTERED,120,120", "pissa,DECAYING,120,160", "pissa,FLAT,160,120",
-      "pissa,CLUSTERED,160,120"})
+      "pissa,CLUSTERED,160,120", "lora-one,DECAYING,160,120", "lora-one,FLAT,120,160", "lora-one,CLUSTERED,160,120"})
   void partialEqualsFull(String method, Spectrum spectrum, int out, int in) {
     DenseMatrix[] c = new DenseMatrix[1];
     DenseMatrix w = inputs(method, out, in, spectrum, 4, out * 7L + in, c);
@@ -107,7 +114,7 @@ class PartialRoutesTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"ipa", "kpa", "pissa"})
+  @CsvSource({"ipa", "kpa", "pissa", "lora-one"})
   void autoTakesThePartialRouteWhereTheGapAtRAllowsIt(String method) {
     AutoAndFull r = new AutoAndFull(method, Spectrum.DECAYING, 17);
     assertThat(r.solver[0]).isEqualTo("partial");
@@ -116,7 +123,7 @@ class PartialRoutesTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"ipa", "kpa", "pissa"})
+  @CsvSource({"ipa", "kpa", "pissa", "lora-one"})
   void aTinyGapAtRMakesAutoTakeTheFullSvdAndSayWhy(String method) {
     AutoAndFull r = new AutoAndFull(method, Spectrum.TINY_GAP, 23);
     assertThat(r.solver[0]).isEqualTo("partial→full");

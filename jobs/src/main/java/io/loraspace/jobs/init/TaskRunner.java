@@ -154,9 +154,12 @@ final class TaskRunner {
         }
         case LORA_ONE: {
           LoraDa.Statistics st = readGradients(conf, t, tmp, w.rows(), w.cols(), null);
-          InitFactors f = LoraOne.init(t.module, st.meanGradient(), t.r, t.scaling, t.loraOneGamma);
-          result.solver = "svd";
-          ObjectNode rep = baseReport(t, "svd");
+          LoraOne.Result lr = named(t, () -> LoraOne.init(t.module, st.meanGradient(), t.r, t.scaling,
+              t.loraOneGamma, t.solver));
+          InitFactors f = lr.factors;
+          result.solver = lr.solver;
+          ObjectNode rep = baseReport(t, lr.solver);
+          noteFallback(t, rep, lr.fallbackReason);
           rep.put("gamma", t.loraOneGamma);
           putArray(rep, "singularValues", f.spectrum());
           rep.put("updateNorm", f.delta().frobeniusNorm());
