@@ -15,27 +15,12 @@ import io.loraspace.common.linalg.Matrices;
 public final class LoraOne {
   private LoraOne() {}
 
-  /** The factors and which solver gave the triplets. */
-  public static final class Result {
-    public final InitFactors factors;
-    /** {@link EigenSolver.SvdSolved#solver}. */
-    public final String solver;
-    /** Why AUTO fell back to the full SVD; null otherwise. */
-    public final String fallbackReason;
-
-    Result(InitFactors factors, String solver, String fallbackReason) {
-      this.factors = factors;
-      this.solver = solver;
-      this.fallbackReason = fallbackReason;
-    }
-  }
-
   /** With the full SVD. */
   public static InitFactors init(String module, DenseMatrix meanGradient, int r, double scaling, double gamma) {
     return init(module, meanGradient, r, scaling, gamma, EigenSolver.FULL).factors;
   }
 
-  public static Result init(String module, DenseMatrix meanGradient, int r, double scaling, double gamma,
+  public static TripletInit init(String module, DenseMatrix meanGradient, int r, double scaling, double gamma,
       EigenSolver solver) {
     InitFactors.checkRank("LoRA-One", r, meanGradient.rows(), meanGradient.cols());
     if (!(gamma > 0) || !Double.isFinite(gamma)) {
@@ -65,6 +50,6 @@ public final class LoraOne {
         b.set(i, k, root * u.get(i, k));
       }
     }
-    return new Result(new InitFactors(a, b, scaling, false, sv), svd.solver, svd.fallbackReason);
+    return new TripletInit(new InitFactors(a, b, scaling, false, sv), svd);
   }
 }

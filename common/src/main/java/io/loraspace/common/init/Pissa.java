@@ -11,33 +11,17 @@ import io.loraspace.common.linalg.Matrices;
 public final class Pissa {
   private Pissa() {}
 
-  /** The factors and which solver gave the triplets. */
-  public static final class Result {
-    public final InitFactors factors;
-    /** {@link EigenSolver.SvdSolved#solver}. */
-    public final String solver;
-    /** Why AUTO fell back to the full SVD; null otherwise. */
-    public final String fallbackReason;
-
-    Result(InitFactors factors, String solver, String fallbackReason) {
-      this.factors = factors;
-      this.solver = solver;
-      this.fallbackReason = fallbackReason;
-    }
-  }
-
   /** With the full SVD. */
   public static InitFactors init(DenseMatrix w, int r, double scaling) {
     return init(w, r, scaling, EigenSolver.FULL).factors;
   }
 
-  public static Result init(DenseMatrix w, int r, double scaling, EigenSolver solver) {
+  public static TripletInit init(DenseMatrix w, int r, double scaling, EigenSolver solver) {
     InitFactors.checkRank("PiSSA", r, w.rows(), w.cols());
     EigenSolver.SvdSolved svd = solver.svdTop(w, r);
     DenseMatrix u = svd.u;
     DenseMatrix v = svd.v;
     Matrices.canonicalSigns(u, v);
-    return new Result(Factorizations.balanced(u, svd.values, v, scaling, svd.values), svd.solver,
-        svd.fallbackReason);
+    return new TripletInit(Factorizations.balanced(u, svd.values, v, scaling, svd.values), svd);
   }
 }

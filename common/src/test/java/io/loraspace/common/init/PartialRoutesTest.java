@@ -45,14 +45,14 @@ class PartialRoutesTest {
       String[] solverOut) {
     switch (method) {
       case "pissa": {
-        Pissa.Result p = Pissa.init(w, r, S, solver);
+        TripletInit p = Pissa.init(w, r, S, solver);
         solverOut[0] = p.solver;
         solverOut[1] = p.fallbackReason;
         return p.factors;
       }
       case "lora-one": {
         // w plays the mean gradient: LoRA-One factors its negation.
-        LoraOne.Result lr = LoraOne.init("m", w, r, S, 64.0, solver);
+        TripletInit lr = LoraOne.init("m", w, r, S, 64.0, solver);
         solverOut[0] = lr.solver;
         solverOut[1] = lr.fallbackReason;
         return lr.factors;

@@ -4,6 +4,7 @@ import io.loraspace.common.init.Corda;
 import io.loraspace.common.init.EigenSolver;
 import io.loraspace.common.init.InitFactors;
 import io.loraspace.common.init.Pissa;
+import io.loraspace.common.init.TripletInit;
 import io.loraspace.common.linalg.Blas;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
@@ -66,8 +67,8 @@ public final class CordaBenchmark {
       a = auto.get();
       tAuto = Math.min(tAuto, (System.nanoTime() - t0) / 1e9);
     }
-    InitFactors af = a instanceof Corda.Result ? ((Corda.Result) a).factors : ((Pissa.Result) a).factors;
-    String solver = a instanceof Corda.Result ? ((Corda.Result) a).solver : ((Pissa.Result) a).solver;
+    InitFactors af = a instanceof Corda.Result ? ((Corda.Result) a).factors : ((TripletInit) a).factors;
+    String solver = a instanceof Corda.Result ? ((Corda.Result) a).solver : ((TripletInit) a).solver;
     double sin = Math.max(Subspaces.maxSinPrincipalAngle(Qr.of(f.b()).q(), Qr.of(af.b()).q()),
         Subspaces.maxSinPrincipalAngle(Qr.of(f.a().transpose()).q(), Qr.of(af.a().transpose()).q()));
     System.out.printf("%-10s full %7.2f s, auto (%s) %7.2f s: %5.1fx; update rel. diff %.1e, sin(theta) %.1e%n", name,

@@ -12,6 +12,7 @@ import io.loraspace.common.init.LoraOne;
 import io.loraspace.common.init.OutputCovariance;
 import io.loraspace.common.init.Pissa;
 import io.loraspace.common.init.ScLora;
+import io.loraspace.common.init.TripletInit;
 import io.loraspace.common.io.ActivationBlockEncoder;
 import io.loraspace.common.io.Dtype;
 import io.loraspace.common.io.safetensors.SafetensorsFile;
@@ -129,7 +130,7 @@ final class TaskRunner {
           break;
         }
         case PISSA: {
-          Pissa.Result pr = named(t, () -> Pissa.init(w, t.r, t.scaling, t.solver));
+          TripletInit pr = named(t, () -> Pissa.init(w, t.r, t.scaling, t.solver));
           InitFactors f = pr.factors;
           ObjectNode rep = baseReport(t, pr.solver);
           result.solver = pr.solver;
@@ -154,7 +155,7 @@ final class TaskRunner {
         }
         case LORA_ONE: {
           LoraDa.Statistics st = readGradients(conf, t, tmp, w.rows(), w.cols(), null);
-          LoraOne.Result lr = named(t, () -> LoraOne.init(t.module, st.meanGradient(), t.r, t.scaling,
+          TripletInit lr = named(t, () -> LoraOne.init(t.module, st.meanGradient(), t.r, t.scaling,
               t.loraOneGamma, t.solver));
           InitFactors f = lr.factors;
           result.solver = lr.solver;
