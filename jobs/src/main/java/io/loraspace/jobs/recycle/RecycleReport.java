@@ -141,8 +141,6 @@ final class RecycleReport {
     if (!folds.isEmpty()) {
       root.put("leaveOneOutFoldSeconds", allSeconds);
       phases(root.putObject("leaveOneOutPhaseSeconds"), allPhases);
-    }
-    if (!folds.isEmpty()) {
       ObjectNode sv = root.putObject("foldSolvers");
       solvers.forEach(sv::put);
       root.put("foldsWithSmallGap", smallGapFolds.size());
@@ -230,13 +228,13 @@ final class RecycleReport {
     return b.toString();
   }
 
-  /** "downdate 3.2× faster per fold than recomputation", or "… 1.54× slower …" when the ratio is below 1. */
   private static void phases(ObjectNode into, double[] seconds) {
     for (LeaveOneOutPca.Phase p : LeaveOneOutPca.Phase.values()) {
       into.put(p.id(), seconds[p.ordinal()]);
     }
   }
 
+  /** "downdate 3.2× faster per fold than recomputation", or "… 1.54× slower …" when the ratio is below 1. */
   static String speed(double recomputeOverDowndate) {
     if (recomputeOverDowndate >= 1) {
       return "downdate " + Charts.fmt(recomputeOverDowndate) + "× faster per fold than exact recomputation";
