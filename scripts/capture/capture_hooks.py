@@ -143,4 +143,17 @@ def forward(model, cap, ids, gradients):
         out.loss.backward()
     else:
         with torch.no_grad():
-            model(input_ids=input_ids)
+            _without_head(model, cap)(input_ids=input_ids)
+
+
+def _without_head(model, cap):
+    """The module a forward without gradients runs: the causal LM's decoder (base_model) when every captured module is
+    inside it, so no logits are computed that nothing reads (the LM head is ~half the forward of a small model with a
+    32k vocabulary); the whole model otherwise (the LM head itself captured, or no separate decoder)."""
+    base = getattr(model, "base_model", model)
+    prefix = getattr(model, "base_model_prefix", "")
+    if base is model or not prefix:
+        return model
+    if all(n.startswith(prefix + ".") for n in cap.names):
+        return base
+    return model
