@@ -89,6 +89,72 @@ def upper_packed(gram):
     return gram.T[rows, cols]
 
 
+def finite(t):
+    return bool(torch.isfinite(t).all())
+
+
+class Acc:
+    """Σ leftᵀ right over rows in float64 (right = left for a token Gram), with a float64 vector sum and a token count.
+
+    Rows are gathered and added in one product once they number min(BUFFER_ROWS, the accumulator's smaller side): one
+    (rows × d)ᵀ(rows × d) product runs about 3× faster per row than one per sample of 128 tokens (float64, CPU), and
+    the buffer never holds more than the accumulator it feeds (worker memory at most doubles). Blocks are kept in the
+    model's float32 and converted once, into the product's input. On the CPU numpy's OpenBLAS takes the products:
+    torch's CPU BLAS (MKL) ran them at a third of its speed on AMD EPYC (2048 × 1024 rows: 148 against 48 ms, one
+    thread), and numpy turns xᵀx into one syrk (half the flops). On a GPU torch does, on the device.
+    """
+
+    BUFFER_ROWS = 2048
+
+    def __init__(self, rows, cols, device):
+        self.device = device
+        self.total = None  # rows × cols: numpy on the CPU, a torch tensor on a GPU; None before the first product
+        self.shape = (rows, cols)
+        self.vec = torch.zeros(rows, dtype=torch.float64, device=device)
+        self.count = 0
+        self.limit = min(self.BUFFER_ROWS, rows, cols)
+        self.left, self.right, self.pending = [], [], 0
+
+    def add(self, left, right, vec, tokens):
+        self.vec += vec
+        self.count += tokens
+        self.left.append(left)
+        if right is not None:
+            self.right.append(right)
+        self.pending += left.shape[0]
+        if self.pending >= self.limit:
+            self.drain()
+
+    def drain(self):
+        if not self.pending:
+            return
+        if self.device.type == "cpu":
+            a = rows64(self.left, self.pending)
+            product = a.T @ (a if not self.right else rows64(self.right, self.pending))
+        else:
+            a = torch.cat(self.left).to(torch.float64)
+            product = a.T @ (a if not self.right else torch.cat(self.right).to(torch.float64))
+        if self.total is None:
+            self.total = product
+        else:
+            self.total += product
+        self.left, self.right, self.pending = [], [], 0
+
+    def result(self):
+        """The float64 sum as a numpy array (zeros when every row was skipped)."""
+        self.drain()
+        if self.total is None:
+            return np.zeros(self.shape)
+        return self.total if isinstance(self.total, np.ndarray) else self.total.cpu().numpy()
+
+
+def rows64(blocks, n):
+    """CPU tensors (float32 or float64) stacked into one C-ordered float64 numpy array: one copy, converting."""
+    out = np.empty((n, blocks[0].shape[1]), dtype=np.float64)
+    np.concatenate([b.numpy() for b in blocks], axis=0, out=out)
+    return out
+
+
 class Worker:
     def __init__(self):
         self.model = None
@@ -156,9 +222,9 @@ class Worker:
         self.reset_acc()
 
     def reset_acc(self):
-        self.token = {}      # (dataset, site) -> [gram, sum, count]
+        self.token = {}      # (dataset, site) -> Acc of the token Gram Σ x xᵀ, with Σ x
         self.samples = []    # (dataset, site, sample, tokens, xhat)
-        self.cross = {}      # (dataset, module) -> [gxT, gsq, count]
+        self.cross = {}      # (dataset, module) -> Acc of Σ g xᵀ, with Σ g∘g
         self.grad_samples = []
         self.rows = 0
         self.skipped = 0
@@ -178,75 +244,39 @@ class Worker:
         dev = next(self.model.parameters()).device
         for site in self.needed_sites:
             mods = self.site_modules[site]
-            x = self.cap.inputs[mods[0]].to(torch.float64)
-            keep = self.finite_rows(x, ds, sample, f"input of site '{site}'", req["where"])
+            x = self.cap.inputs[mods[0]]
+            if x.dtype not in (torch.float32, torch.float64):
+                x = x.float()  # bfloat16/float16 to float32 is exact; products are taken in float64 below
             grads = {}
             if self.gradients:
-                for m in mods:
-                    if m in self.grad_modules:
-                        g = self.cap.grads[m].to(torch.float64)
-                        keep = keep & self.finite_rows(g, ds, sample, f"gradient of '{m}'", req["where"])
-                        grads[m] = g
-            if not bool(keep.all()):
-                self.skipped += int((~keep).sum())
-                x = x[keep]
-                grads = {m: g[keep] for m, g in grads.items()}
+                grads = {m: self.cap.grads[m].to(torch.float64) for m in mods if m in self.grad_modules}
+            xhat = x.sum(0, dtype=torch.float64)
+            gsq = {m: (g * g).sum(0) for m, g in grads.items()}
+            # A non-finite value anywhere makes its column's sum non-finite, so finite sums clear the whole sample
+            # without a pass over every element; only then are rows checked one by one.
+            if not (finite(xhat) and all(finite(v) for v in gsq.values())):
+                keep = self.finite_rows(x, ds, sample, f"input of site '{site}'", req["where"])
+                for m, g in grads.items():
+                    keep = keep & self.finite_rows(g, ds, sample, f"gradient of '{m}'", req["where"])
+                if not bool(keep.all()):
+                    self.skipped += int((~keep).sum())
+                    x = x[keep]
+                    grads = {m: g[keep] for m, g in grads.items()}
+                    xhat = x.sum(0, dtype=torch.float64)
+                    gsq = {m: (g * g).sum(0) for m, g in grads.items()}
             t = x.shape[0]
             if site in self.sites:
                 acc = self.token.get((ds, site))
                 if acc is None:
-                    d = x.shape[1]
-                    acc = [torch.zeros((d, d), dtype=torch.float64, device=dev),
-                           torch.zeros(d, dtype=torch.float64, device=dev), 0]
-                    self.token[(ds, site)] = acc
-                self.buffer(acc, x, x)
-                xhat = x.sum(0)
-                acc[1] += xhat
-                acc[2] += t
+                    acc = self.token[(ds, site)] = Acc(x.shape[1], x.shape[1], dev)
+                acc.add(x, None, xhat, t)
                 self.samples.append((ds, site, sample, t, xhat))
             for m, g in grads.items():
                 c = self.cross.get((ds, m))
                 if c is None:
-                    c = [torch.zeros((g.shape[1], x.shape[1]), dtype=torch.float64, device=dev),
-                         torch.zeros(g.shape[1], dtype=torch.float64, device=dev), 0]
-                    self.cross[(ds, m)] = c
-                self.buffer(c, g, x)
-                c[1] += (g * g).sum(0)
-                c[2] += t
+                    c = self.cross[(ds, m)] = Acc(g.shape[1], x.shape[1], dev)
+                c.add(g, x, gsq[m], t)
                 self.grad_samples.append((ds, m, sample))
-
-    # Rows are gathered and added in one product once they number min(BUFFER_ROWS, the accumulator's smaller side):
-    # one (rows × d)ᵀ(rows × d) product runs about 3× faster per row than one per sample of 128 tokens (float64, CPU),
-    # and the buffer never holds more than the accumulator it feeds (worker memory at most doubles).
-    BUFFER_ROWS = 2048
-
-    def buffer(self, acc, left, right):
-        """Adds leftᵀ right to acc[0], through acc's row buffer (acc[3]: pending left blocks, right blocks or None
-        when right is left, and their row count)."""
-        if len(acc) == 3:
-            acc.append([[], [], 0])
-        pending = acc[3]
-        pending[0].append(left)
-        if right is not left:
-            pending[1].append(right)
-        pending[2] += left.shape[0]
-        if pending[2] >= min(self.BUFFER_ROWS, *acc[0].shape):
-            self.drain(acc)
-
-    @staticmethod
-    def drain(acc):
-        if len(acc) > 3 and acc[3][2]:
-            left = torch.cat(acc[3][0])
-            right = torch.cat(acc[3][1]) if acc[3][1] else None
-            if acc[0].device.type == "cpu":
-                # On the CPU numpy's OpenBLAS does the float64 products: torch's CPU BLAS (MKL) ran them at a third of
-                # the speed on AMD EPYC (2048 × 1024 rows: 148 against 48 ms, one thread), and numpy turns xᵀx into
-                # one syrk (half the flops of a product). acc[0].numpy() shares the tensor's memory.
-                a = left.numpy()
-                acc[0].numpy()[...] += a.T @ (a if right is None else right.numpy())
-            else:
-                acc[0] += left.T @ (left if right is None else right)
-            acc[3] = [[], [], 0]
 
     def finite_rows(self, t, ds, sample, what, where):
         ok = torch.isfinite(t).all(dim=1)
@@ -266,19 +296,17 @@ class Worker:
             records.append(r)
             chunks.append(data)
 
-        for acc in list(self.token.values()) + list(self.cross.values()):
-            self.drain(acc)
-        for (ds, site), (gram, tsum, count, *_) in sorted(self.token.items()):
-            g = gram.cpu().numpy()
-            add("T", ds, site, lsac(KIND_TOKEN, g.shape[0], g.shape[0], [int(count)],
-                                    [tsum.cpu().numpy(), upper_packed(g)]))
+        for (ds, site), acc in sorted(self.token.items()):
+            g = acc.result()
+            add("T", ds, site, lsac(KIND_TOKEN, g.shape[0], g.shape[0], [int(acc.count)],
+                                    [acc.vec.cpu().numpy(), upper_packed(g)]))
         for ds, site, sample, t, xhat in self.samples:
             add("S", ds, site, struct.pack("<q", int(t)) + np.ascontiguousarray(xhat.cpu().numpy(), "<f8").tobytes(),
                 sample)
-        for (ds, m), (gx, gsq, count, *_) in sorted(self.cross.items()):
-            c = gx.cpu().numpy()
-            add("X", ds, m, lsac(KIND_CROSS, c.shape[0], c.shape[1], [int(count), 0], [c.T.reshape(-1)]))
-            add("D", ds, m, lsac(KIND_DIAG, c.shape[0], 1, [int(count)], [gsq.cpu().numpy()]))
+        for (ds, m), acc in sorted(self.cross.items()):
+            c = acc.result()
+            add("X", ds, m, lsac(KIND_CROSS, c.shape[0], c.shape[1], [int(acc.count), 0], [c.T.reshape(-1)]))
+            add("D", ds, m, lsac(KIND_DIAG, c.shape[0], 1, [int(acc.count)], [acc.vec.cpu().numpy()]))
         for ds, m, sample in self.grad_samples:
             add("G", ds, m, b"", sample)
         header = {"ok": True, "records": records, "rows": self.rows, "skipped": self.skipped}

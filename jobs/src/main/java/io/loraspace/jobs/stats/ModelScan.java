@@ -110,6 +110,36 @@ final class ModelScan implements Serializable {
   }
 
   /**
+   * The layout every describe task reported, which must agree on what plans the passes (sites, their modules and
+   * dimensions, modules, vocabulary): workers on executors with different Python packages could disagree. The first
+   * layout is returned (its device and worker greeting are those of one worker).
+   */
+  static JsonNode sameLayout(List<String> layouts) throws IOException {
+    JsonNode first = null;
+    for (String l : layouts) {
+      JsonNode layout = io.loraspace.jobs.output.Manifest.json().readTree(l);
+      if (first == null) {
+        first = layout;
+      } else {
+        for (String field : new String[] {"sites", "modules", "vocab"}) {
+          if (!layout.path(field).equals(first.path(field))) {
+            throw new io.loraspace.common.error.StateException("Model workers disagree on the model's " + field
+                + ": one reported " + abbreviate(first.path(field)) + " (" + first.path("worker") + "), another "
+                + abbreviate(layout.path(field)) + " (" + layout.path("worker")
+                + "): executors with different torch/transformers versions?");
+          }
+        }
+      }
+    }
+    return first;
+  }
+
+  private static String abbreviate(JsonNode n) {
+    String s = n.toString();
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  /**
    * The keys model mode can produce, as a {@link CorpusScan}: every (dataset, site) of the layout for every dataset of
    * the corpus, and with gradients every (dataset, module). Fails when a token id is outside the vocabulary.
    */

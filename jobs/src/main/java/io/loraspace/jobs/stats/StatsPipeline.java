@@ -117,7 +117,7 @@ public final class StatsPipeline {
     List<String> taskInputs = files;
     if (modelMode) {
       ModelScan tokens = scanTokens(ctx, files, jsc, conf, errors);
-      scan = scanModel(ctx, s, tokens, jsc, conf, errors);
+      scan = scanModel(ctx, s, tokens, files, jsc, conf, errors);
       taskInputs = tokens.slices(files, s.samplesPerTask);
     } else {
       ctx.describe("scan " + files.size() + " files (metadata columns)");
@@ -270,14 +270,23 @@ public final class StatsPipeline {
         .reduce(ModelScan::merge);
   }
 
-  private static CorpusScan scanModel(JobContext ctx, Settings s, ModelScan tokens, JavaSparkContext jsc,
-      HadoopConf conf, DataErrors errors) throws Exception {
-    ctx.describe("load the model in a worker and read its capture sites");
+  private static CorpusScan scanModel(JobContext ctx, Settings s, ModelScan tokens, List<String> files,
+      JavaSparkContext jsc, HadoopConf conf, DataErrors errors) throws Exception {
     io.loraspace.jobs.stats.model.ModelSpec spec = s.model;
-    List<String> layouts = jsc.parallelize(List.of(0), 1)
+    // One describe task per task slot the first pass can fill (at most its task count): each starts a worker that
+    // imports torch and transformers and loads the model, then waits in its executor's pool for a pass task, so the
+    // workers start side by side here instead of one per slot at the start of the pass.
+    int slots = jsc.defaultParallelism() / Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+    int warm = Math.max(1, Math.min(tokens.slices(files, s.samplesPerTask).size(), slots));
+    ctx.describe("start " + warm + " model worker(s), load the model and read its capture sites");
+    List<Integer> tasks = new ArrayList<>();
+    for (int i = 0; i < warm; i++) {
+      tasks.add(i);
+    }
+    List<String> layouts = jsc.parallelize(tasks, warm)
         .flatMap(i -> errors.guardOne(() -> ModelScan.describe(conf, spec))).collect();
     errors.throwIfRecorded(null);
-    com.fasterxml.jackson.databind.JsonNode layout = Manifest.json().readTree(layouts.get(0));
+    com.fasterxml.jackson.databind.JsonNode layout = ModelScan.sameLayout(layouts);
     ctx.manifest().section("model", Manifest.json().createObjectNode().put("model", spec.model)
         .put("python", spec.python).put("dtype", spec.dtype).put("device", layout.path("device").asText())
         .put("modules", spec.modules).put("vocab", layout.path("vocab").asInt())
