@@ -5,7 +5,9 @@ capture path's output on the same tokens (activation Parquet from capture_hf.py 
 
 OUT_DIR/<name>/model        the checkpoint (config.json + model.safetensors), names:
                             llama-f32 (the tiny Llama, float32), llama-bf16 (the same weights saved in bfloat16),
-                            qwen2-f32 (a tiny Qwen2: q/k/v projections with biases, tied embeddings)
+                            qwen2-f32 (a tiny Qwen2: q/k/v projections with biases, tied embeddings),
+                            llama-nan (llama-f32 with NaN in the embedding of the last token of sample 1 of dataset
+                            plus: every sample holding that id has non-finite inputs from its first occurrence on)
 OUT_DIR/<name>/activations  capture_hf.py --gradients on two datasets of random token ids
 OUT_DIR/<name>/tokens       the token corpus of exactly those samples (for `stats --set tokens=...`)
 
@@ -38,6 +40,16 @@ def tiny_qwen2(seed):
     return m.eval()
 
 
+def llama_nan(samples):
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "capture"))
+    from capture_hf import samples_of
+    m = build_tiny_llama(7)
+    ids = list(samples_of("random:11", int(samples), 24, m.config.vocab_size, None))
+    with torch.no_grad():
+        m.model.embed_tokens.weight[ids[1][-1]] = float("nan")
+    return m
+
+
 def main():
     out = sys.argv[1]
     samples = sys.argv[2] if len(sys.argv) > 2 else "4"
@@ -45,6 +57,7 @@ def main():
         "llama-f32": lambda: build_tiny_llama(7),
         "llama-bf16": lambda: build_tiny_llama(7).to(torch.bfloat16),
         "qwen2-f32": lambda: tiny_qwen2(8),
+        "llama-nan": lambda: llama_nan(samples),
     }
     only = sys.argv[3].split(",") if len(sys.argv) > 3 else list(models)
     for name, build in models.items():

@@ -196,6 +196,31 @@ class ModelStatsTest {
   }
 
   @Test
+  void nonFiniteModelOutputFailsInOneLineOrIsSkippedAsOnTheCapturePath() throws Exception {
+    // llama-nan: NaN in one token's embedding, so inputs (and gradients) go non-finite where that id occurs.
+    Cli.Result r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-nan/tokens"), "--set",
+        "model=" + fixtures.resolve("llama-nan/model"), "--set", "python=" + Repo.python(), "--set", "gradients=on",
+        "--set", "out=" + dir.resolve("failed"), "--set", "spark.master=local[2]");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).matches("loraspace stats: error: [^\\n]*part-\\d+\\.parquet[^\\n]*: non-finite value in "
+        + "(input of site '[^']+'|gradient of '[^']+') at token \\d+ of sample \\d+ of dataset '(plus|minus)' "
+        + "\\(model output; set non-finite=skip to drop such tokens\\)\\n");
+    assertThat(dir.resolve("failed/store.json")).doesNotExist();
+
+    Path expected = dir.resolve("act-nan");
+    Cli.Result c = Cli.exec("stats", "--set", "input=" + fixtures.resolve("llama-nan/activations"), "--set",
+        "out=" + expected, "--set", "non-finite=skip", "--set", "spark.master=local[2]");
+    assertThat(c.code()).as(c.err()).isZero();
+    Path actual = modelStats("llama-nan", "model-nan", "non-finite=skip");
+    ModelStoreAssertions.assertSameStore(expected, actual, 1e-12);
+    JsonNode me = Manifest.json().readTree(expected.resolve("manifest.json").toFile());
+    JsonNode ma = Manifest.json().readTree(actual.resolve("manifest.json").toFile());
+    long skipped = ma.path("counts").path("skippedTokens").asLong();
+    assertThat(skipped).isPositive().isLessThan(ma.path("counts").path("tokens").asLong());
+    assertThat(skipped).isEqualTo(me.path("counts").path("skippedTokens").asLong());
+  }
+
+  @Test
   void siteSelectionMatchingNothingNamesTheModelsSites() {
     Cli.Result r = Cli.exec("stats", "--set", "tokens=" + fixtures.resolve("llama-f32/tokens"), "--set",
         "model=" + fixtures.resolve("llama-f32/model"), "--set", "python=" + Repo.python(), "--set",
