@@ -65,6 +65,8 @@ def main():
     p.add_argument("--max-tokens", type=int, default=32)
     p.add_argument("--r", type=int, default=8)
     p.add_argument("--methods", default="corda", help="comma list of corda, pissa, eva")
+    p.add_argument("--stats-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option of both statistics paths and of prepare (repeatable), e.g. max-task-memory=2g")
     a = p.parse_args()
     methods = [m.strip() for m in a.methods.split(",")]
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -113,22 +115,24 @@ def main():
         peft[m] = time.perf_counter() - t0
 
     py = sys.executable
+    extra = [x for o in a.stats_option for x in ("--set", o)]
     model_mode = ["--set", "tokens=" + tokens, "--set", "model=" + base, "--set", "python=" + py,
-                  "--set", "device=cpu"]
+                  "--set", "device=cpu"] + extra
     t0 = time.perf_counter()
     capture_hf.main(["--model", base, "--dataset", "plus=random:1", "--samples", str(a.samples), "--max-tokens",
                      str(a.max_tokens), "--out", os.path.join(a.dir, "corpus")])
     t_capture = time.perf_counter() - t0
-    stats_parquet = loraspace(["stats", "--set", "input=" + os.path.join(a.dir, "corpus")],
+    stats_parquet = loraspace(["stats", "--set", "input=" + os.path.join(a.dir, "corpus")] + extra,
                               os.path.join(a.dir, "stats-parquet"))
     stats_model = loraspace(["stats"] + model_mode, os.path.join(a.dir, "stats-model"))
     parquet_total = t_capture + stats_parquet[0]
     fast_model = stats_model[0] < parquet_total
     stats_wall = stats_model[0] if fast_model else parquet_total
     stats_dir = os.path.join(a.dir, "stats-model" if fast_model else "stats-parquet")
-    stats_input = model_mode if fast_model else ["--set", "input=" + os.path.join(a.dir, "corpus")]
+    stats_input = model_mode if fast_model else ["--set", "input=" + os.path.join(a.dir, "corpus")] + extra
     load = open("/proc/loadavg").read().split()[:3]
     print(f"# hidden={a.hidden} layers={a.layers} samples={a.samples} max-tokens={a.max_tokens} r={a.r}, "
+          f"statistics options {a.stats_option or 'none'}, "
           f"torch threads={torch.get_num_threads()}, load average at the end of PEFT {' '.join(load)}")
     print(f"statistics: capture {t_capture:.2f} s + stats {stats_parquet[0]:.2f} s = {parquet_total:.2f} s "
           f"(activation Parquet); stats model mode {stats_model[0]:.2f} s -> "
