@@ -3,6 +3,7 @@ package io.loraspace.common.init;
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.StateException;
 import io.loraspace.common.linalg.DenseMatrix;
+import io.loraspace.common.linalg.GramTopSvd;
 import io.loraspace.common.linalg.LinearOperator;
 import io.loraspace.common.linalg.PartialSvd;
 import io.loraspace.common.linalg.PartialSymmetricEigen;
@@ -24,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * docs/benchmarks.md).
  *
  * <p>The same choice serves the r largest or smallest singular triplets ({@link #svdTop}, {@link #svdBottom}) with k =
- * min(m, n) in place of d: FULL is LAPACK {@code dgesdd} (all triplets), PARTIAL is {@link PartialSvd}, whose
+ * min(m, n) in place of d: FULL is a direct factorization (the largest: {@link GramTopSvd}, one tridiagonal reduction
+ * of the smaller Gram matrix, every singular value and r vector pairs; the smallest, or the largest when σ_r is
+ * below 1e-4·σ₁: LAPACK {@code dgesdd}, all triplets), PARTIAL is {@link PartialSvd}, whose
  * results are also verified by a bound on sin θ; AUTO falls back to FULL when PARTIAL does not converge or its bound
  * is not met, logs why, and says so ("partial→full").
  */
@@ -158,7 +161,8 @@ public enum EigenSolver {
     if (resolve(k, r) == PARTIAL) {
       PartialSymmetricEigen.Options o = PartialSvd.defaultOptions();
       if (this == AUTO) {
-        o = o.withMaxRestarts(AUTO_RESTARTS);
+        // A refused attempt costs what it ran: stop once the residual's rate projects past the budget.
+        o = o.withMaxRestarts(AUTO_RESTARTS).withEarlyGiveUp();
       }
       try {
         PartialSvd.Result p = which == PartialSvd.Which.LARGEST
@@ -179,6 +183,14 @@ public enum EigenSolver {
   }
 
   private static SvdSolved fullSvd(DenseMatrix a, int r, PartialSvd.Which which, String solver, String reason) {
+    if (which == PartialSvd.Which.LARGEST) {
+      // The largest triplets from the smaller Gram matrix: a fraction of dgesdd's work when r ≪ k (GramTopSvd says
+      // how accurate); dgesdd when σ_r is too far below σ₁ for U = A V Σ⁻¹.
+      GramTopSvd g = GramTopSvd.of(a, r);
+      if (g.resolved()) {
+        return new SvdSolved(g.u(), g.values(), g.v(), g.spectrum(), solver, reason);
+      }
+    }
     ThinSvd svd = ThinSvd.of(a);
     int k = svd.singularValues().length;
     int from = which == PartialSvd.Which.LARGEST ? 0 : k - r;

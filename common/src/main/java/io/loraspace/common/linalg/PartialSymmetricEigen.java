@@ -39,8 +39,14 @@ public final class PartialSymmetricEigen {
     private final int extraBlock;
     private final int krylovBlocks;
     private final long seed;
+    private final boolean giveUpEarly;
 
     public Options(double tolerance, int maxRestarts, int extraBlock, int krylovBlocks, long seed) {
+      this(tolerance, maxRestarts, extraBlock, krylovBlocks, seed, false);
+    }
+
+    private Options(double tolerance, int maxRestarts, int extraBlock, int krylovBlocks, long seed,
+        boolean giveUpEarly) {
       if (!(tolerance > 0) || maxRestarts < 1 || extraBlock < 0 || krylovBlocks < 2) {
         throw new ArgumentException("Partial eigensolver options: tolerance " + tolerance + " (> 0), maxRestarts "
             + maxRestarts + " (≥ 1), extraBlock " + extraBlock + " (≥ 0), krylovBlocks " + krylovBlocks + " (≥ 2)");
@@ -50,6 +56,7 @@ public final class PartialSymmetricEigen {
       this.extraBlock = extraBlock;
       this.krylovBlocks = krylovBlocks;
       this.seed = seed;
+      this.giveUpEarly = giveUpEarly;
     }
 
     /** tol 1e-10, 200 restarts, block k + max(4, min(k, 16)), 6 Krylov blocks per restart, fixed seed. */
@@ -58,15 +65,25 @@ public final class PartialSymmetricEigen {
     }
 
     public Options withTolerance(double tol) {
-      return new Options(tol, maxRestarts, extraBlock, krylovBlocks, seed);
+      return new Options(tol, maxRestarts, extraBlock, krylovBlocks, seed, giveUpEarly);
     }
 
     public Options withMaxRestarts(int n) {
-      return new Options(tolerance, n, extraBlock, krylovBlocks, seed);
+      return new Options(tolerance, n, extraBlock, krylovBlocks, seed, giveUpEarly);
     }
 
     public Options withKrylovBlocks(int s) {
-      return new Options(tolerance, maxRestarts, extraBlock, s, seed);
+      return new Options(tolerance, maxRestarts, extraBlock, s, seed, giveUpEarly);
+    }
+
+    /**
+     * Stop as soon as the residual's rate of decrease over the last two restarts projects past {@code maxRestarts}
+     * (from the fourth restart on), for callers with a fallback: a run that cannot converge in budget then costs four
+     * restarts, not the whole budget. The projection can be wrong (Lanczos may stall, then speed up once the Krylov
+     * space resolves the gap); a caller that must have the partial result should not ask for it.
+     */
+    public Options withEarlyGiveUp() {
+      return new Options(tolerance, maxRestarts, extraBlock, krylovBlocks, seed, true);
     }
 
     public double tolerance() {
@@ -182,6 +199,7 @@ public final class PartialSymmetricEigen {
     long columns = 0;
     double normA = 0;
     double worst = Double.NaN;
+    double[] history = new double[options.maxRestarts];
     for (int restart = 0; restart < options.maxRestarts; restart++) {
       // Krylov basis Q = [X, A X, A² X, ...] orthonormalised, with A·Q kept alongside.
       int maxCols = Math.min(d, s * b);
@@ -255,6 +273,19 @@ public final class PartialSymmetricEigen {
           nextRes = normA == 0 ? 0 : Math.sqrt(r) / normA;
         }
         return new Result(out, xn.columns(0, k), restart, columns, rel, next, nextRes);
+      }
+      if (options.giveUpEarly) {
+        history[restart] = rel;
+        if (restart >= 3) {
+          double rate = Math.sqrt(rel / history[restart - 2]);
+          double more = rate < 1 ? Math.log(options.tolerance / rel) / Math.log(rate) : Double.POSITIVE_INFINITY;
+          if (restart + 1 + more > options.maxRestarts) {
+            throw new StateException("Partial eigensolver did not converge: relative residual " + rel + " after "
+                + (restart + 1) + " restarts, falling by a factor " + rate + " per restart, projects past the "
+                + options.maxRestarts + " allowed (tolerance " + options.tolerance + ", k = " + k + ", d = " + d + ", "
+                + which + ")");
+          }
+        }
       }
       x = xn;
       ax = axn;

@@ -69,4 +69,42 @@ class PartialSvdTest {
         .isInstanceOf(ArgumentException.class)
         .hasMessage("Requested 0 singular triplets of a 5×3 matrix (r must be in [1, 3])");
   }
+
+  @Test
+  void earlyGiveUpEndsAHopelessRunEarlyAndLeavesAConvergingOneAlone() {
+    // The top 40 eigenvalues 1e-4 apart (a packed top like a random-init weight's Gram matrix): the top 8 do not
+    // converge to 1e-10 within 12 restarts.
+    int d = 400;
+    double[] values = new double[d];
+    for (int i = 0; i < d; i++) {
+      values[i] = i < 40 ? 1 - 1e-4 * i : 0.9 * (d - i) / d;
+    }
+    DenseMatrix gram = LinalgTesting.withSpectrum(values, LinalgTesting.orthogonal(d, new java.util.Random(3)));
+    long[] columns = new long[1];
+    SymmetricOperator counting = SymmetricOperator.of(d, (x, out) -> {
+      columns[0] += x.cols();
+      SymmetricOperator.of(gram).apply(x, out);
+    });
+    PartialSymmetricEigen.Options budget = PartialSvd.defaultOptions().withMaxRestarts(12);
+    assertThatThrownBy(() -> PartialSymmetricEigen.solve(counting, 8, PartialSymmetricEigen.Which.LARGEST, null,
+        budget)).isInstanceOf(StateException.class)
+        .hasMessageStartingWith("Partial eigensolver did not converge in 12 restarts");
+    long whole = columns[0];
+    columns[0] = 0;
+    assertThatThrownBy(() -> PartialSymmetricEigen.solve(counting, 8, PartialSymmetricEigen.Which.LARGEST, null,
+        budget.withEarlyGiveUp())).isInstanceOf(StateException.class)
+        .hasMessageMatching("Partial eigensolver did not converge: relative residual \\S+ after [4-6] restarts, "
+            + "falling by a factor \\S+ per restart, projects past the 12 allowed .*");
+    assertThat(columns[0]).isLessThan(whole / 2);
+
+    // A decaying spectrum converges with the option exactly as without it.
+    PlantedSvd p = PlantedSvd.of(300, 300, PlantedSvd.Spectrum.DECAYING.values(300, 8, true), 4);
+    SymmetricOperator g = SymmetricOperator.of(Matrices.multiply(p.a, true, p.a, false));
+    PartialSymmetricEigen.Result plain = PartialSymmetricEigen.solve(g, 8, PartialSymmetricEigen.Which.LARGEST,
+        null, budget);
+    PartialSymmetricEigen.Result early = PartialSymmetricEigen.solve(g, 8, PartialSymmetricEigen.Which.LARGEST,
+        null, budget.withEarlyGiveUp());
+    assertThat(early.values()).containsExactly(plain.values());
+    assertThat(early.restarts()).isEqualTo(plain.restarts());
+  }
 }
