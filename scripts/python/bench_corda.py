@@ -118,6 +118,22 @@ def main():
     extra = [x for o in a.stats_option for x in ("--set", o)]
     model_mode = ["--set", "tokens=" + tokens, "--set", "model=" + base, "--set", "python=" + py,
                   "--set", "device=cpu"] + extra
+    if methods == ["pissa"]:
+        # PiSSA reads no statistics, but init plans its modules from a store: one of two 8-token samples (not timed).
+        tiny = os.path.join(a.dir, "tokens-tiny")
+        capture_hf.write_token_corpus(tiny, [("plus", i, s[:8]) for i, s in enumerate(ids[:2])])
+        loraspace(["stats", "--set", "tokens=" + tiny, "--set", "model=" + base, "--set", "python=" + sys.executable,
+                   "--set", "device=cpu"], os.path.join(a.dir, "stats-tiny"))
+        print(f"# hidden={a.hidden} layers={a.layers} r={a.r}, torch threads={torch.get_num_threads()}, load "
+              f"average at the end of PEFT {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        common = ["--set", "stats=" + os.path.join(a.dir, "stats-tiny"), "--set", "base=" + base, "--set",
+                  "target-modules=" + ",".join(MODULES), "--set", f"r={a.r}", "--set", f"lora-alpha={a.r}", "--set",
+                  "methods=" + METHOD_IDS["pissa"], "--set", "dataset-plus=plus"]
+        init = loraspace(["init"] + common, os.path.join(a.dir, "init-pissa"))
+        print(f"pissa: PEFT {peft['pissa']:.2f} s; loraspace init {init[0]:.2f} s (job total {init[1]:.2f} s, solve "
+              f"phase {init[2].get('timings', {}).get('solve')} s; solvers {solvers(os.path.join(a.dir, 'init-pissa'))}"
+              f"); ratio loraspace / PEFT {init[0] / peft['pissa']:.2f}")
+        return
     t0 = time.perf_counter()
     capture_hf.main(["--model", base, "--dataset", "plus=random:1", "--samples", str(a.samples), "--max-tokens",
                      str(a.max_tokens), "--out", os.path.join(a.dir, "corpus")])
