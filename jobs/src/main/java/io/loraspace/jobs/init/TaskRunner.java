@@ -74,12 +74,10 @@ final class TaskRunner {
       }
       SiteStats plus = t.plusFile == null ? null : readSite(conf, t.store, t.plusFile, tmp, w.cols());
       SiteStats minus = t.minusFile == null ? null : readSite(conf, t.store, t.minusFile, tmp, w.cols());
-      DenseMatrix covPlus = plus == null ? null
-          : OutputCovariance.perSample(w, bias, plus.sampleGram, plus.tokenWeightedSum, t.plusSumTokensSquared,
-              t.plusSamples);
-      DenseMatrix covMinus = minus == null ? null
-          : OutputCovariance.perSample(w, bias, minus.sampleGram, minus.tokenWeightedSum, t.minusSumTokensSquared,
-              t.minusSamples);
+      OutputEnergy covPlus = plus == null ? null
+          : new OutputEnergy(w, bias, plus, t.plusSumTokensSquared, t.plusSamples);
+      OutputEnergy covMinus = minus == null ? null
+          : new OutputEnergy(w, bias, minus, t.minusSumTokensSquared, t.minusSamples);
       TaskResult result = new TaskResult();
       result.module = t.module;
       result.method = t.method;
@@ -87,8 +85,8 @@ final class TaskRunner {
         case SC_LORA: {
           java.util.Set<String> solvers = new java.util.TreeSet<>();
           for (double beta : t.betas) {
-            ScLora.Subspace sub = named(t, () -> ScLora.solve(covPlus, covMinus, t.minusSamples, beta, t.r,
-                t.solver));
+            ScLora.Subspace sub = named(t, () -> ScLora.solve(covPlus.cov(), covMinus == null ? null
+                : covMinus.cov(), t.minusSamples, beta, t.r, t.solver));
             solvers.add(sub.solver());
             result.solver = String.join(",", solvers);
             InitFactors f = ScLora.factors(w, sub, t.scaling);
@@ -223,9 +221,11 @@ final class TaskRunner {
     java.nio.file.Path local = LocalFiles.materialize(conf.get(), remote, tmp);
     try (SafetensorsFile f = SafetensorsFile.open(local)) {
       SiteStats s = new SiteStats();
-      s.tokenGram = f.readMatrix(StatsStore.TOKEN_GRAM);
+      // The Grams are symmetric (docs/stats-store.md): the file's row-major bytes are already the column-major
+      // matrix, so they are read without a transposing copy (at width 2048-3072 that copy cost more than the solve).
+      s.tokenGram = f.readMatrixTransposed(StatsStore.TOKEN_GRAM);
       s.tokenSum = f.readDoubles(StatsStore.TOKEN_SUM);
-      s.sampleGram = f.readMatrix(StatsStore.SAMPLE_GRAM);
+      s.sampleGram = f.readMatrixTransposed(StatsStore.SAMPLE_GRAM);
       s.tokenWeightedSum = f.readDoubles(StatsStore.SAMPLE_TOKEN_WEIGHTED_SUM);
       if (s.tokenGram.rows() != in) {
         throw new FormatException(remote + ": statistics have dim " + s.tokenGram.rows() + " but the module's weight "
@@ -267,14 +267,46 @@ final class TaskRunner {
     }
   }
 
-  /** Fraction of the output energy of covariance {@code cov} inside span(B). */
-  private static double capturedFraction(DenseMatrix b, DenseMatrix cov) {
-    DenseMatrix q = Qr.of(b).q();
-    return ScLora.captured(q, cov) / Matrices.trace(cov);
+  /**
+   * A dataset's per-sample output covariance of the module ({@link OutputCovariance}): formed only for the method
+   * that needs the matrix (SC-LoRA); for the report's captured energy of the others, computed without it (forming it
+   * took two out×in×in-sized products per module, more than a partial CorDA or PiSSA solve at width 2048).
+   */
+  private static final class OutputEnergy {
+    private final DenseMatrix w;
+    private final double[] bias;
+    private final SiteStats site;
+    private final double sumTokensSquared;
+    private final long samples;
+    private DenseMatrix cov;
+
+    OutputEnergy(DenseMatrix w, double[] bias, SiteStats site, double sumTokensSquared, long samples) {
+      this.w = w;
+      this.bias = bias;
+      this.site = site;
+      this.sumTokensSquared = sumTokensSquared;
+      this.samples = samples;
+    }
+
+    DenseMatrix cov() {
+      if (cov == null) {
+        cov = OutputCovariance.perSample(w, bias, site.sampleGram, site.tokenWeightedSum, sumTokensSquared, samples);
+      }
+      return cov;
+    }
+
+    /** Fraction of the output energy inside span(B). */
+    double capturedFraction(DenseMatrix b) {
+      DenseMatrix q = Qr.of(b).q();
+      if (cov != null) {
+        return ScLora.captured(q, cov) / Matrices.trace(cov);
+      }
+      return OutputCovariance.capturedFraction(q, w, bias, site.sampleGram, site.tokenWeightedSum, sumTokensSquared);
+    }
   }
 
   private static TaskResult.Variant write(HadoopConf conf, InitTask t, String tag, InitFactors f, DenseMatrix w,
-      Dtype baseDtype, DenseMatrix covPlus, DenseMatrix covMinus, ObjectNode report, double[] ratios)
+      Dtype baseDtype, OutputEnergy covPlus, OutputEnergy covMinus, ObjectNode report, double[] ratios)
       throws IOException {
     TaskResult.Variant v = new TaskResult.Variant();
     v.tag = tag;
@@ -311,10 +343,10 @@ final class TaskRunner {
       report.put("residualDtype", dt.name());
     }
     if (covPlus != null && f.b().frobeniusNorm() > 0) {
-      report.put("capturedPlus", capturedFraction(f.b(), covPlus));
+      report.put("capturedPlus", covPlus.capturedFraction(f.b()));
     }
     if (covMinus != null && f.b().frobeniusNorm() > 0) {
-      report.put("capturedMinus", capturedFraction(f.b(), covMinus));
+      report.put("capturedMinus", covMinus.capturedFraction(f.b()));
     }
     v.reportJson = Manifest.json().writeValueAsString(report);
     return v;
