@@ -34,17 +34,7 @@ public final class OutputCovariance {
     DenseMatrix ws = Matrices.multiply(w, sampleGram);
     DenseMatrix cov = Matrices.multiply(ws, false, w, true);
     if (bias != null) {
-      if (bias.length != out || tokenWeightedSum.length != in) {
-        throw new ArgumentException("Bias has length " + bias.length + " and u " + tokenWeightedSum.length
-            + " for a weight " + w.shapeString());
-      }
-      double[] wu = new double[out];
-      for (int j = 0; j < in; j++) {
-        double uj = tokenWeightedSum[j];
-        for (int i = 0; i < out; i++) {
-          wu[i] += w.get(i, j) * uj;
-        }
-      }
+      double[] wu = weightTimesU(w, bias, tokenWeightedSum);
       for (int j = 0; j < out; j++) {
         for (int i = 0; i < out; i++) {
           cov.add(i, j, wu[i] * bias[j] + bias[i] * wu[j] + sumTokensSquared * bias[i] * bias[j]);
@@ -86,17 +76,7 @@ public final class OutputCovariance {
       denominator += s[j + j * in] * m[j + j * in];
     }
     if (bias != null) {
-      if (bias.length != out || tokenWeightedSum.length != in) {
-        throw new ArgumentException("Bias has length " + bias.length + " and u " + tokenWeightedSum.length
-            + " for a weight " + w.shapeString());
-      }
-      double[] wu = new double[out];
-      for (int j = 0; j < in; j++) {
-        double uj = tokenWeightedSum[j];
-        for (int i = 0; i < out; i++) {
-          wu[i] += w.get(i, j) * uj;
-        }
-      }
+      double[] wu = weightTimesU(w, bias, tokenWeightedSum);
       double[] qwu = new double[q.cols()];
       double[] qb = new double[q.cols()];
       for (int k = 0; k < q.cols(); k++) {
@@ -109,6 +89,24 @@ public final class OutputCovariance {
       denominator += 2 * dot(bias, wu) + sumTokensSquared * dot(bias, bias);
     }
     return denominator == 0 ? Double.NaN : numerator / denominator;
+  }
+
+  /** {@code W u}, after checking the bias and u against the weight's shape. */
+  private static double[] weightTimesU(DenseMatrix w, double[] bias, double[] tokenWeightedSum) {
+    int out = w.rows();
+    int in = w.cols();
+    if (bias.length != out || tokenWeightedSum.length != in) {
+      throw new ArgumentException("Bias has length " + bias.length + " and u " + tokenWeightedSum.length
+          + " for a weight " + w.shapeString());
+    }
+    double[] wu = new double[out];
+    for (int j = 0; j < in; j++) {
+      double uj = tokenWeightedSum[j];
+      for (int i = 0; i < out; i++) {
+        wu[i] += w.get(i, j) * uj;
+      }
+    }
+    return wu;
   }
 
   private static double dot(double[] a, double[] b) {
