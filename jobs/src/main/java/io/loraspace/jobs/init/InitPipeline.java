@@ -327,8 +327,13 @@ public final class InitPipeline {
   /** Runs everything; outputs go under {@code outDir} (inside the run's staging directory). */
   public static JsonNode run(JobContext ctx, Settings s, Path outDir) throws Exception {
     long t0 = System.nanoTime();
-    StoreIndex store = StoreIndex.load(ctx.hadoopConf(), s.stats);
-    ctx.manifest().input(s.stats, "statistics store");
+    StoreIndex store;
+    if (s.stats == null) {
+      store = StoreIndex.none();
+    } else {
+      store = StoreIndex.load(ctx.hadoopConf(), s.stats);
+      ctx.manifest().input(s.stats, "statistics store");
+    }
     ctx.manifest().input(s.base, "base checkpoint");
     List<InitTask> tasks = plan(ctx, s, store, outDir);
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());

@@ -26,7 +26,7 @@ public final class InitReport {
         + "</title><style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}"
         + "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}"
         + "td:first-child{text-align:left}</style></head><body>");
-    sb.append("<h1>loraspace init</h1><p>statistics: <code>").append(Charts.esc(summary.path("stats").asText()))
+    sb.append("<h1>loraspace init</h1><p>statistics: <code>").append(Charts.esc(summary.path("stats").isTextual() ? summary.path("stats").asText() : "none (data-free methods)"))
         .append("</code><br>base: <code>").append(Charts.esc(summary.path("base").asText()))
         .append("</code><br>D+ = <b>").append(Charts.esc(summary.path("plusDataset").asText())).append("</b>, D− = <b>")
         .append(Charts.esc(summary.path("minusDataset").asText())).append("</b></p>");

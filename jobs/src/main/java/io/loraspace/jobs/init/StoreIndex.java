@@ -134,6 +134,11 @@ public final class StoreIndex {
     return m == null ? List.of() : new ArrayList<>(m.keySet());
   }
 
+  /** No store: for runs whose methods are all data-free (no module has statistics, reports skip captured energy). */
+  public static StoreIndex none() {
+    return new StoreIndex("(none)", List.of(), List.of());
+  }
+
   /** Reads {@code <store>/store.json} and the site headers; a foreign or newer store fails naming the file. */
   public static StoreIndex load(Configuration conf, String store) {
     Path root = new Path(store);

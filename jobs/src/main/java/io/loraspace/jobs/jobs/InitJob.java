@@ -35,7 +35,8 @@ public final class InitJob implements Job {
   @Override
   public OptionSpec options() {
     return OptionSpec.builder()
-        .option("stats", OptionType.STRING, null, "Statistics store written by the stats job (local, hdfs://, s3a://)")
+        .option("stats", OptionType.STRING, "", "Statistics store written by the stats job (local, hdfs://, s3a://); "
+            + "required unless every method is data-free (pissa)")
         .option("base", OptionType.STRING, null, "Base checkpoint: a directory with model.safetensors(.index.json) "
             + "or one .safetensors file, on a file system every executor mounts")
         .option("base-model-name", OptionType.STRING, "", "base_model_name_or_path written into adapter configs "
@@ -87,10 +88,27 @@ public final class InitJob implements Job {
 
   /** The pipeline settings of validated options. */
   public static InitPipeline.Settings settings(Options o) {
-    return settings(o, o.requireString("stats"));
+    String stats = o.getString("stats");
+    InitPipeline.Settings s = settings(o, stats == null || stats.isEmpty() ? null : stats);
+    if (s.stats == null) {
+      for (Method m : s.methods) {
+        if (m != Method.PISSA) {
+          throw new ArgumentException("Option 'stats' is required by method " + m.id + " (a statistics store "
+              + "written by the stats job; only pissa needs none): set it in the conf file or with --set stats=...");
+        }
+      }
+      if (s.targetModules.equals(List.of("all-linear"))) {
+        throw new ArgumentException("Option 'target-modules' is all-linear, which takes the store's modules; without "
+            + "option 'stats' name the modules (e.g. --set target-modules=q_proj,v_proj)");
+      }
+    }
+    return s;
   }
 
-  /** The pipeline settings of validated options, reading the store at {@code stats} (option 'stats' not used). */
+  /**
+   * The pipeline settings of validated options, reading the store at {@code stats} (option 'stats' not used; null:
+   * no store, for data-free methods).
+   */
   public static InitPipeline.Settings settings(Options o, String stats) {
     InitPipeline.Settings s = new InitPipeline.Settings();
     s.stats = stats;

@@ -195,6 +195,35 @@ class InitJobTest {
   }
 
   @Test
+  void pissaAloneNeedsNoStatisticsStoreAndGivesTheSameAdapter() throws Exception {
+    Path base = checkpoint("base-pissa", Dtype.F32, shapes(2, HIDDEN), false);
+    Path withStore = dir.resolve("pissa-with-store");
+    Path without = dir.resolve("pissa-without-store");
+    assertThat(cli("init", "--set", "stats=" + store, "--set", "base=" + base, "--set", "out=" + withStore,
+        "--set", "methods=pissa", "--set", "r=3", "--set", "target-modules=q_proj,up_proj")).as(errText()).isZero();
+    assertThat(cli("init", "--set", "base=" + base, "--set", "out=" + without, "--set", "methods=pissa",
+        "--set", "r=3", "--set", "target-modules=q_proj,up_proj")).as(errText()).isZero();
+    assertThat(Files.readAllBytes(without.resolve("pissa/adapter/adapter_model.safetensors")))
+        .isEqualTo(Files.readAllBytes(withStore.resolve("pissa/adapter/adapter_model.safetensors")));
+    assertThat(Files.readString(without.resolve("report.html"))).contains("none (data-free methods)");
+    // Every other method needs a store: one line, before Spark, no output.
+    int before = io.loraspace.jobs.spark.SparkSessions.created();
+    Path failed = dir.resolve("corda-without-store");
+    assertThat(cli("init", "--set", "base=" + base, "--set", "out=" + failed, "--set", "methods=pissa,corda-ipa"))
+        .isEqualTo(1);
+    assertThat(errText()).isEqualTo("loraspace init: error: Option 'stats' is required by method corda-ipa (a "
+        + "statistics store written by the stats job; only pissa needs none): set it in the conf file or with --set "
+        + "stats=...\n");
+    assertThat(failed).doesNotExist();
+    assertThat(cli("init", "--set", "base=" + base, "--set", "out=" + failed, "--set", "methods=pissa"))
+        .isEqualTo(1);
+    assertThat(errText()).isEqualTo("loraspace init: error: Option 'target-modules' is all-linear, which takes the "
+        + "store's modules; without option 'stats' name the modules (e.g. --set target-modules=q_proj,v_proj)\n");
+    assertThat(failed).doesNotExist();
+    assertThat(io.loraspace.jobs.spark.SparkSessions.created()).isEqualTo(before);
+  }
+
+  @Test
   void betaOutsideTheUnitInterval() {
     Path base = checkpoint("base-ok", Dtype.F32, shapes(2, HIDDEN), false);
     assertFails("Option 'betas' has β = 1.5, outside [0, 1]", "--set", "base=" + base, "--set", "betas=0.5,1.5");
