@@ -36,9 +36,15 @@ class FailFastTest {
 
   @Test
   void missingRequiredOptionFailsBeforeSpark() {
+    // 'stats' is required by every method but PiSSA (a conditional requirement, checked like stats' own 'input'
+    // or 'tokens' + 'model': exit 1); 'base' is required outright (a usage error: exit 2).
     Cli.Result r = run("init", "--set", "base=" + dir, "--set", "out=" + dir.resolve("o"));
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("loraspace init: error: Option 'stats' is required by method sc-lora (a statistics "
+        + "store written by the stats job; only pissa needs none): set it in the conf file or with --set stats=...\n");
+    r = run("init", "--set", "stats=" + dir, "--set", "out=" + dir.resolve("o"));
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("loraspace init: error: ").contains("'stats'");
+    assertThat(r.err()).startsWith("loraspace init: error: ").contains("'base'");
   }
 
   @Test
