@@ -88,6 +88,30 @@ class GramTopSvdTest {
   }
 
   @Test
+  void repeatedTopValuesGiveTheSameTruncationAndSubspace() {
+    // σ₁ = σ₂ = σ₃ and σ₄ = σ₅ exactly, a gap at r = 5: single vectors are not unique, the rank-5 subspace and
+    // truncation are.
+    int m = 220;
+    int n = 160;
+    double[] sigma = new double[n];
+    for (int i = 0; i < n; i++) {
+      sigma[i] = i < 3 ? 2.0 : i < 5 ? 1.5 : 0.8 * Math.exp(-3.0 * i / n);
+    }
+    PlantedSvd p = PlantedSvd.of(m, n, sigma, 77);
+    GramTopSvd g = GramTopSvd.of(p.a, 5);
+    assertThat(g.resolved()).isTrue();
+    for (int j = 0; j < 5; j++) {
+      assertThat(Math.abs(g.values()[j] - sigma[j])).isLessThan(1e-12);
+    }
+    assertThat(Subspaces.maxSinPrincipalAngle(g.u(), p.u(0, 5))).isLessThan(1e-10);
+    assertThat(Subspaces.maxSinPrincipalAngle(g.v(), p.v(0, 5))).isLessThan(1e-10);
+    orthonormal(g.u(), 1e-12);
+    ThinSvd svd = ThinSvd.of(p.a);
+    assertThat(Matrices.relativeFrobeniusDiff(product(g.u(), g.values(), g.v()), product(svd.u().columns(0, 5),
+        java.util.Arrays.copyOf(svd.singularValues(), 5), svd.v().columns(0, 5)))).isLessThan(1e-10);
+  }
+
+  @Test
   void aRankBelowRIsLeftToTheSvd() {
     Random rnd = new Random(9);
     DenseMatrix a = Matrices.multiply(LinalgTesting.gaussian(120, 3, rnd), false, LinalgTesting.gaussian(90, 3, rnd),

@@ -92,7 +92,7 @@ public final class InitJob implements Job {
     InitPipeline.Settings s = settings(o, stats == null || stats.isEmpty() ? null : stats);
     if (s.stats == null) {
       for (Method m : s.methods) {
-        if (m != Method.PISSA) {
+        if (m.needsPlus() || m.needsMinus() || m.needsGradients()) {
           throw new ArgumentException("Option 'stats' is required by method " + m.id + " (a statistics store "
               + "written by the stats job; only pissa needs none): set it in the conf file or with --set stats=...");
         }

@@ -117,8 +117,8 @@ public final class StatsPipeline {
     List<String> taskInputs = files;
     if (modelMode) {
       ModelScan tokens = scanTokens(ctx, files, jsc, conf, errors);
-      scan = scanModel(ctx, s, tokens, files, jsc, conf, errors);
       taskInputs = tokens.slices(files, s.samplesPerTask);
+      scan = scanModel(ctx, s, tokens, taskInputs.size(), jsc, conf, errors);
     } else {
       ctx.describe("scan " + files.size() + " files (metadata columns)");
       scan = jsc.parallelize(files, Math.max(1, files.size()))
@@ -270,14 +270,14 @@ public final class StatsPipeline {
         .reduce(ModelScan::merge);
   }
 
-  private static CorpusScan scanModel(JobContext ctx, Settings s, ModelScan tokens, List<String> files,
+  private static CorpusScan scanModel(JobContext ctx, Settings s, ModelScan tokens, int passTasks,
       JavaSparkContext jsc, HadoopConf conf, DataErrors errors) throws Exception {
     io.loraspace.jobs.stats.model.ModelSpec spec = s.model;
     // One describe task per task slot the first pass can fill (at most its task count): each starts a worker that
     // imports torch and transformers and loads the model, then waits in its executor's pool for a pass task, so the
     // workers start side by side here instead of one per slot at the start of the pass.
     int slots = jsc.defaultParallelism() / Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
-    int warm = Math.max(1, Math.min(tokens.slices(files, s.samplesPerTask).size(), slots));
+    int warm = Math.max(1, Math.min(passTasks, slots));
     ctx.describe("start " + warm + " model worker(s), load the model and read its capture sites");
     List<Integer> tasks = new ArrayList<>();
     for (int i = 0; i < warm; i++) {
