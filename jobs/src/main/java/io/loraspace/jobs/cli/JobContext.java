@@ -8,11 +8,13 @@ import io.loraspace.jobs.spark.SparkSessions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * What a running job sees: its resolved options, a SparkSession (created on first use), the staging directory to
- * write into, and the manifest to record inputs and counts in.
+ * What a running job sees: its resolved options, a SparkContext and, for jobs that use Spark SQL, a SparkSession (each
+ * started on first use), the staging directory to write into, and the manifest to record inputs and counts in.
  */
 public final class JobContext {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobContext.class);
@@ -21,6 +23,7 @@ public final class JobContext {
   private final OutputCommitter committer;
   private final Manifest manifest;
   private final Configuration hadoopConf;
+  private SparkContext sc;
   private SparkSession spark;
   private ProgressListener progress;
   private DataErrors dataErrors;
@@ -64,19 +67,32 @@ public final class JobContext {
    * will get ({@code spark.hadoop.*}); afterwards the session's.
    */
   public Configuration hadoopConf() {
-    return spark != null ? spark.sparkContext().hadoopConfiguration() : hadoopConf;
+    return sc != null ? sc.hadoopConfiguration() : hadoopConf;
   }
 
   /**
-   * The job's SparkSession, started on first use. Jobs check their options and cheap inputs first, so that bad input
+   * The job's SparkContext, started on first use. Jobs check their options and cheap inputs first, so that bad input
    * fails within seconds, before Spark starts.
    */
+  public SparkContext sparkContext() {
+    if (sc == null) {
+      sc = SparkSessions.context(job.name(), options.sparkConf());
+      progress = new ProgressListener(10_000);
+      sc.addSparkListener(progress);
+      dataErrors = DataErrors.register(sc);
+    }
+    return sc;
+  }
+
+  /** The job's SparkContext for the Java RDD API. */
+  public JavaSparkContext jsc() {
+    return JavaSparkContext.fromSparkContext(sparkContext());
+  }
+
+  /** A SparkSession on the job's context, for jobs that use Spark SQL (DataFrames, Spark's Parquet writer). */
   public SparkSession spark() {
     if (spark == null) {
-      spark = SparkSessions.create(job.name(), options.sparkConf());
-      progress = new ProgressListener(10_000);
-      spark.sparkContext().addSparkListener(progress);
-      dataErrors = DataErrors.register(spark.sparkContext());
+      spark = SparkSessions.session(sparkContext());
     }
     return spark;
   }
@@ -87,8 +103,8 @@ public final class JobContext {
    */
   public void describe(String description) {
     LOG.info("{}: {}", job.name(), description);
-    if (spark != null) {
-      spark.sparkContext().setJobDescription(job.name() + ": " + description);
+    if (sc != null) {
+      sc.setJobDescription(job.name() + ": " + description);
     }
   }
 
@@ -102,7 +118,7 @@ public final class JobContext {
    * format error instead of being retried. Starts Spark.
    */
   public DataErrors dataErrors() {
-    spark();
+    sparkContext();
     return dataErrors;
   }
 
@@ -113,7 +129,8 @@ public final class JobContext {
     }
   }
 
-  SparkSession sparkIfStarted() {
-    return spark;
+  /** The SparkContext when one was started, else null. */
+  SparkContext contextIfStarted() {
+    return sc;
   }
 }

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.SparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +79,7 @@ public final class JobRunner {
   }
 
   /**
-   * As {@link #run(Job, Options)} with a hook called at each publish step. No SparkSession exists before the job asks
+   * As {@link #run(Job, Options)} with a hook called at each publish step. No Spark context exists before the job asks
    * for one: option checks, the output location's checks and the job's own input checks run before Spark starts.
    */
   public static String run(Job job, Options options, PublishHook hook) throws Exception {
@@ -111,9 +111,9 @@ public final class JobRunner {
       throw e;
     } finally {
       try {
-        SparkSession s = ctx.sparkIfStarted();
-        if (s != null) {
-          s.stop();
+        SparkContext sc = ctx.contextIfStarted();
+        if (sc != null) {
+          sc.stop();
         }
       } finally {
         committer.close();
@@ -134,12 +134,12 @@ public final class JobRunner {
     versions.put("gitDirty", BuildInfo.gitDirty());
     versions.put("java", System.getProperty("java.version"));
     versions.put("linalg", Blas.describe());
-    SparkSession spark = ctx.sparkIfStarted();
-    if (spark != null) {
-      versions.put("spark", spark.version());
+    SparkContext sc = ctx.contextIfStarted();
+    if (sc != null) {
+      versions.put("spark", sc.version());
       ObjectNode sparkNode = Manifest.json().createObjectNode();
-      sparkNode.put("master", spark.sparkContext().master());
-      sparkNode.put("applicationId", spark.sparkContext().applicationId());
+      sparkNode.put("master", sc.master());
+      sparkNode.put("applicationId", sc.applicationId());
       redaction.settings(options.sparkConf()).forEach(sparkNode::put);
       manifest.section("spark", sparkNode);
       ProgressListener p = ctx.progress();

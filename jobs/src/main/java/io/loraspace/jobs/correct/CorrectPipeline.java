@@ -47,7 +47,7 @@ final class CorrectPipeline {
     LOG.info("correct: {} adapters, {} modules, methods {}", adapters.size(), plan.tasks.size(),
         CorrectReport.names(s.methods));
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     DataErrors errors = ctx.dataErrors();
 
     ctx.describe("correct: " + plan.tasks.size() + " modules × " + adapters.size() + " adapters");

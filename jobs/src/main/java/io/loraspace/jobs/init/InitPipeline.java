@@ -337,7 +337,7 @@ public final class InitPipeline {
     ctx.manifest().input(s.base, "base checkpoint");
     List<InitTask> tasks = plan(ctx, s, store, outDir);
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     io.loraspace.jobs.spark.DataErrors errors = ctx.dataErrors();
     ctx.describe("init: " + tasks.size() + " (module, method) eigensolves/SVDs");
     List<TaskResult> results = jsc.parallelize(tasks, Math.max(1, tasks.size()))

@@ -158,7 +158,7 @@ public final class DoctorJob implements Job {
     int n = ctx.options().getInt("gemm-size");
     Probe driver = Probe.here(n);
     ctx.describe("probe " + tasks + " tasks");
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     List<Integer> seeds = new ArrayList<>();
     for (int i = 0; i < tasks; i++) {
       seeds.add(i);
@@ -166,7 +166,7 @@ public final class DoctorJob implements Job {
     List<Probe> probes = jsc.parallelize(seeds, tasks).map(i -> Probe.here(n)).collect();
 
     ObjectNode report = Manifest.json().createObjectNode();
-    report.put("master", ctx.spark().sparkContext().master());
+    report.put("master", ctx.sparkContext().master());
     report.set("driver", driver.toJson());
     ArrayNode execs = report.putArray("tasks");
     long distinct = probes.stream().map(p -> p.host + ":" + p.pid).distinct().count();

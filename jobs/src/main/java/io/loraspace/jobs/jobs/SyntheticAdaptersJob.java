@@ -88,7 +88,7 @@ public final class SyntheticAdaptersJob implements Job {
       idx.add(i);
     }
     ctx.describe("synth-adapters: " + s.adapters + " adapters × " + s.modules().size() + " modules");
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     int parts = Math.max(1, Math.min(s.adapters, jsc.defaultParallelism() * 4));
     long bytes = jsc.parallelize(idx, parts).map(i -> {
       LoraAdapter a = SyntheticAdapters.adapter(s, i);

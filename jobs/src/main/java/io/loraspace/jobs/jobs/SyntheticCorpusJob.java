@@ -196,7 +196,7 @@ public final class SyntheticCorpusJob implements Job {
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     ctx.describe("generate " + spec.datasets.size() + " datasets × " + spec.samples + " samples into " + files
         + " files");
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     List<Integer> indices = new ArrayList<>();
     for (int i = 0; i < files; i++) {
       indices.add(i);

@@ -83,7 +83,7 @@ final class MergePipeline {
       LOG.info("merge: head {} {}, {} adapters, {} datasets in {} files", s.head, in.head.shapeString(),
           in.adapters.size(), nd, tasks.size());
 
-      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+      JavaSparkContext jsc = ctx.jsc();
       HadoopConf conf = new HadoopConf(ctx.hadoopConf());
       DataErrors errors = ctx.dataErrors();
       MergePasses.Projector projector = new MergePasses.Projector(in.decomposition, s.featureColumn, s.labelColumn,

@@ -117,7 +117,7 @@ public final class RecyclePipeline {
     }
     LOG.info("recycle: {} adapters ({} skipped), {} modules", n, c.skipped.size(), tasks.size());
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     io.loraspace.jobs.spark.DataErrors errors = ctx.dataErrors();
 
     ctx.describe("recycle: PCA of " + tasks.size() + " modules × (A, B) over " + n + " adapters");

@@ -109,7 +109,7 @@ public final class StatsPipeline {
       ctx.manifest().input(f, null);
     }
     LOG.info("stats: {} input files{}", files.size(), modelMode ? " (token corpus; model " + s.model.model + ")" : "");
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext jsc = ctx.jsc();
     HadoopConf conf = new HadoopConf(ctx.hadoopConf());
     DataErrors errors = ctx.dataErrors();
 
