@@ -49,3 +49,45 @@ loraspace_ensure_built() {
 loraspace_embedded_classpath() {
   echo "$(loraspace_job_jar):$(cat "$ROOT/jobs/target/embedded-classpath.txt")"
 }
+
+# JVM options for a class-data-sharing (AppCDS) archive of the embedded classpath: the JVM maps the classes it would
+# otherwise read and verify from ~200 jars, which halves the start of a local Spark context (docs/operations.md). The
+# archive is written once per build (a `doctor` run, ~10 s, in a temporary directory) under jobs/target/cds/, keyed by
+# the classpath and the job jar's and the java binary's size and time; a stale or unreadable archive is never used
+# (the JVM would only warn and run without it). LORASPACE_CDS=off disables it. Prints the options (nothing when there
+# is no archive).
+loraspace_cds_options() {
+  if [ "${LORASPACE_CDS:-on}" = "off" ]; then
+    return 0
+  fi
+  local jar cp key dir archive tmp out
+  jar="$(loraspace_job_jar)"
+  cp="$(loraspace_embedded_classpath)"
+  # The JVM binary by path, size and time, not by `java -version` (a second JVM start on every launch).
+  local java_bin
+  java_bin="$(command -v java)"
+  key="$( { printf '%s\n' "$cp"; stat -L -c '%n %s %Y' "$jar" "$java_bin" "$(readlink -f "$java_bin")"; } \
+          | cksum | cut -d' ' -f1)"
+  dir="$ROOT/jobs/target/cds"
+  archive="$dir/loraspace-$key.jsa"
+  if [ ! -s "$archive" ]; then
+    mkdir -p "$dir" || return 0
+    tmp="$dir/.loraspace-$key.jsa.$$"
+    out="$(mktemp -d "${TMPDIR:-/tmp}/loraspace-cds.XXXXXX")" || return 0
+    echo "loraspace: writing the class-data archive for faster start-up (once per build) ..." >&2
+    # shellcheck disable=SC2086
+    if SPARK_LOCAL_IP=127.0.0.1 java $LORASPACE_JAVA_MODULE_OPTIONS -Xmx1g -XX:ArchiveClassesAtExit="$tmp" \
+         -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$cp" io.loraspace.jobs.Main doctor \
+         --set out="$out/doctor" >/dev/null 2>&1 && [ -s "$tmp" ]; then
+      find "$dir" -maxdepth 1 -name 'loraspace-*.jsa' ! -name "loraspace-$key.jsa" -delete 2>/dev/null || true
+      mv -f "$tmp" "$archive"
+    else
+      echo "loraspace: could not write the class-data archive; starting without it" >&2
+      rm -f "$tmp"
+    fi
+    rm -rf "$out"
+  fi
+  if [ -s "$archive" ]; then
+    echo "-XX:SharedArchiveFile=$archive -Xshare:auto"
+  fi
+}
