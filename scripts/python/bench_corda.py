@@ -11,9 +11,9 @@ loraspace, each command a separate process timed as a whole (JVM and Spark start
   statistics, both paths: capture_hf.py (activations to Parquet) + `stats --set input=...`, and `stats` model mode
   (`--set tokens=... --set model=...`: the model runs in a Python worker beside the executor);
   per method: `init` on the store (two JVMs: statistics, then init), and `prepare` (statistics + init in one JVM)
-  with the faster statistics path. PiSSA needs no statistics: its figure is `init` alone (the job reads the store's
-  index to find modules; the store is made beforehand, untimed). Each process's start-up is its wall time minus the
-  job's own `total` in manifest.json.
+  with the faster statistics path. PiSSA needs no statistics: its figure is `init` alone, without a store (`--methods
+  pissa`; with other methods it also runs on their store). Each process's start-up is its wall time minus the job's
+  own `total` in manifest.json.
 """
 
 import argparse
@@ -119,16 +119,11 @@ def main():
     model_mode = ["--set", "tokens=" + tokens, "--set", "model=" + base, "--set", "python=" + py,
                   "--set", "device=cpu"] + extra
     if methods == ["pissa"]:
-        # PiSSA reads no statistics, but init plans its modules from a store: one of two 8-token samples (not timed).
-        tiny = os.path.join(a.dir, "tokens-tiny")
-        capture_hf.write_token_corpus(tiny, [("plus", i, s[:8]) for i, s in enumerate(ids[:2])])
-        loraspace(["stats", "--set", "tokens=" + tiny, "--set", "model=" + base, "--set", "python=" + sys.executable,
-                   "--set", "device=cpu"], os.path.join(a.dir, "stats-tiny"))
+        # PiSSA reads no statistics: init runs without a store, on the base model's target modules.
         print(f"# hidden={a.hidden} layers={a.layers} r={a.r}, torch threads={torch.get_num_threads()}, load "
               f"average at the end of PEFT {' '.join(open('/proc/loadavg').read().split()[:3])}")
-        common = ["--set", "stats=" + os.path.join(a.dir, "stats-tiny"), "--set", "base=" + base, "--set",
-                  "target-modules=" + ",".join(MODULES), "--set", f"r={a.r}", "--set", f"lora-alpha={a.r}", "--set",
-                  "methods=" + METHOD_IDS["pissa"], "--set", "dataset-plus=plus"]
+        common = ["--set", "base=" + base, "--set", "target-modules=" + ",".join(MODULES), "--set", f"r={a.r}",
+                  "--set", f"lora-alpha={a.r}", "--set", "methods=" + METHOD_IDS["pissa"]]
         init = loraspace(["init"] + common, os.path.join(a.dir, "init-pissa"))
         print(f"pissa: PEFT {peft['pissa']:.2f} s; loraspace init {init[0]:.2f} s (job total {init[1]:.2f} s, solve "
               f"phase {init[2].get('timings', {}).get('solve')} s; solvers {solvers(os.path.join(a.dir, 'init-pissa'))}"

@@ -161,8 +161,10 @@ public enum EigenSolver {
     if (resolve(k, r) == PARTIAL) {
       PartialSymmetricEigen.Options o = PartialSvd.defaultOptions();
       if (this == AUTO) {
-        // A refused attempt costs what it ran: stop once the residual's rate projects past the budget.
-        o = o.withMaxRestarts(AUTO_RESTARTS).withEarlyGiveUp();
+        // A refused attempt costs what it ran: stop once the residual's rate projects past the budget, which for the
+        // largest triplets is also what keeps the attempt cheaper than the full route it would fall back to.
+        int budget = which == PartialSvd.Which.LARGEST ? topRestartBudget(a.rows(), a.cols(), r, o) : AUTO_RESTARTS;
+        o = o.withMaxRestarts(budget).withEarlyGiveUp();
       }
       try {
         PartialSvd.Result p = which == PartialSvd.Which.LARGEST
@@ -180,6 +182,24 @@ public enum EigenSolver {
       }
     }
     return fullSvd(dense.get(), r, which, "full", null);
+  }
+
+  /**
+   * Restarts a partial attempt at the r largest triplets of an m×n matrix may run (2 to {@link #AUTO_RESTARTS}): the
+   * two its early give-up needs to measure the residual's rate, then as many as the full route ({@link GramTopSvd}) it
+   * would fall back to costs, so that an attempt continued after the rate is known is projected cheaper than giving up
+   * then. Flop model: full ≈ k²·l for the Gram ({@code dsyrk}) + 2 · (4/3)·k³ for its tridiagonal reduction
+   * ({@code dsytrd}, half matrix-vector products, counted twice for their memory-bound rate), with k = min(m, n),
+   * l = max(m, n); a restart ≈ c operator columns of 4·k·l flops each (A then Aᵀ) + 4·k·c² for orthonormalization and
+   * Rayleigh–Ritz, c = Krylov blocks × block size. At 1536 × 1024, r = 8 that is 8 restarts; at 1024 × 512, 4.
+   */
+  static int topRestartBudget(int m, int n, int r, PartialSymmetricEigen.Options o) {
+    double k = Math.min(m, n);
+    double l = Math.max(m, n);
+    double c = o.columnsPerRestart((int) k, r);
+    double full = k * k * l + 2 * (4.0 / 3.0) * k * k * k;
+    double restart = c * (4 * k * l + 4 * k * c);
+    return (int) Math.max(2, Math.min(AUTO_RESTARTS, Math.floor(full / restart) + 2));
   }
 
   private static SvdSolved fullSvd(DenseMatrix a, int r, PartialSvd.Which which, String solver, String reason) {

@@ -77,10 +77,11 @@ public final class PartialSymmetricEigen {
     }
 
     /**
-     * Stop as soon as the residual's rate of decrease over the last two restarts projects past {@code maxRestarts}
-     * (from the fourth restart on), for callers with a fallback: a run that cannot converge in budget then costs four
-     * restarts, not the whole budget. The projection can be wrong (Lanczos may stall, then speed up once the Krylov
-     * space resolves the gap); a caller that must have the partial result should not ask for it.
+     * Stop as soon as the residual's rate of decrease projects past {@code maxRestarts} (from the second restart on:
+     * the rate over the last restart, then the mean rate over the last two), for callers with a fallback: a run that
+     * cannot converge in budget then costs two or three restarts, not the whole budget. The projection can be wrong
+     * (Lanczos may stall, then speed up once the Krylov space resolves the gap); a caller that must have the partial
+     * result should not ask for it.
      */
     public Options withEarlyGiveUp() {
       return new Options(tolerance, maxRestarts, extraBlock, krylovBlocks, seed, true);
@@ -88,6 +89,12 @@ public final class PartialSymmetricEigen {
 
     public double tolerance() {
       return tolerance;
+    }
+
+    /** Operator columns one restart applies for k wanted pairs of a d-dimensional operator (Krylov space width). */
+    public int columnsPerRestart(int d, int k) {
+      int b = Math.min(d, k + Math.max(4, Math.min(k, extraBlock)));
+      return Math.min(d, krylovBlocks * b);
     }
 
     public int maxRestarts() {
@@ -276,8 +283,8 @@ public final class PartialSymmetricEigen {
       }
       if (options.giveUpEarly) {
         history[restart] = rel;
-        if (restart >= 3) {
-          double rate = Math.sqrt(rel / history[restart - 2]);
+        if (restart >= 1) {
+          double rate = restart == 1 ? rel / history[0] : Math.sqrt(rel / history[restart - 2]);
           double more = rate < 1 ? Math.log(options.tolerance / rel) / Math.log(rate) : Double.POSITIVE_INFINITY;
           if (restart + 1 + more > options.maxRestarts) {
             throw new StateException("Partial eigensolver did not converge: relative residual " + rel + " after "

@@ -46,4 +46,15 @@ class EigenSolverTest {
         .hasMessageStartingWith("Partial eigensolver did not converge in 200 restarts: worst relative residual ")
         .hasMessageEndingWith("(k = 8, d = 512, LARGEST)");
   }
+
+  @Test
+  void autoSpendsOnATopSvdAttemptNoMoreRestartsThanTheFullRouteCosts() {
+    io.loraspace.common.linalg.PartialSymmetricEigen.Options o = io.loraspace.common.linalg.PartialSvd.defaultOptions();
+    // Flop model (EigenSolver.topRestartBudget): 2 + full / restart, full = k²l + (8/3)k³, a restart = 96 columns ×
+    // (4kl + 4k·96): 4.47e9 / 6.42e8 at 1536 × 1024, 6.26e8 / 2.20e8 at 1024 × 512.
+    assertThat(EigenSolver.topRestartBudget(1536, 1024, 8, o)).isEqualTo(8);
+    assertThat(EigenSolver.topRestartBudget(1024, 1536, 8, o)).isEqualTo(8);
+    assertThat(EigenSolver.topRestartBudget(1024, 512, 8, o)).isEqualTo(4);
+    assertThat(EigenSolver.topRestartBudget(2048, 2048, 8, o)).isEqualTo(EigenSolver.AUTO_RESTARTS);
+  }
 }
