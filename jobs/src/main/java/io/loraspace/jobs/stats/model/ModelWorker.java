@@ -238,14 +238,19 @@ public final class ModelWorker implements AutoCloseable {
         lines.size()));
   }
 
-  /** Closes stdin (the worker exits at end of input), then kills it if it is still there after 5 s. */
-  @Override
-  public void close() {
+  /** Closes the worker's standard input: it exits once it has read the end of its requests. */
+  void closeInput() {
     try {
       toWorker.close();
     } catch (IOException e) {
       // already gone
     }
+  }
+
+  /** Closes stdin (the worker exits at end of input), then kills it if it is still there after 5 s. */
+  @Override
+  public void close() {
+    closeInput();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
         process.destroyForcibly();

@@ -90,6 +90,8 @@ public final class ModelWorkers {
       ALL.clear();
       IDLE.clear();
     }
+    // Every pipe closed first, then the waits: the workers exit side by side, not one after the other.
+    all.forEach(ModelWorker::closeInput);
     all.forEach(ModelWorker::close);
   }
 
