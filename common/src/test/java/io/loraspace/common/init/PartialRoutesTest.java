@@ -101,8 +101,8 @@ class PartialRoutesTest {
 
   /**
    * eigensolver=auto and full on a 1100×1024 module: auto tries the partial route at k = 1024, r = 8, with a budget
-   * of 8 restarts for the largest triplets (at 600×512 a partial attempt may run only 3 before the full route is the
-   * cheaper one: EigenSolver.topRestartBudget).
+   * of 10 restarts for the largest triplets (at 600×512 it would be 5, the 2 that measure the residual's rate and 3
+   * by cost, before the full route is the cheaper one: EigenSolver.topRestartBudget).
    */
   private static final class AutoAndFull {
     final InitFactors auto;
