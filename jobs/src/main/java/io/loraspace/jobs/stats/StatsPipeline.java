@@ -210,18 +210,57 @@ public final class StatsPipeline {
       for (String k : passSites) {
         siteModules.put(k, new ArrayList<>(sites.get(k).modules));
       }
-      PassMapper task = modelMode ? new ModelPassTask(conf, s.model, passSites, passModules, p, 15_000)
-          : new PassTask(conf, passSites, passModules, s.policy, p, 15_000);
+      // Activation input with fewer files than task slots: a file's keys are split over parallel tasks (KeyGroups).
+      List<PassMapper> mappers = new ArrayList<>();
+      if (modelMode) {
+        mappers.add(new ModelPassTask(conf, s.model, passSites, passModules, p, 15_000));
+      } else {
+        Map<String, Long> siteCost = new TreeMap<>();
+        for (String k : passSites) {
+          long d = sites.get(k).dim;
+          siteCost.merge(k, 8 * d * d, Long::sum);
+        }
+        for (String k : passModules) {
+          CorpusScan.Module m = modules.get(k);
+          siteCost.merge(StatKeys.site(m.dataset, m.site), 8L * m.out * m.in, Long::sum);
+        }
+        int groups = KeyGroups.count(files.size(), jsc.defaultParallelism(), siteCost.size());
+        for (Set<String> unitSites : KeyGroups.split(siteCost, groups)) {
+          Set<String> gs = new LinkedHashSet<>();
+          Set<String> gm = new LinkedHashSet<>();
+          for (String k : passSites) {
+            if (unitSites.contains(k)) {
+              gs.add(k);
+            }
+          }
+          for (String k : passModules) {
+            CorpusScan.Module m = modules.get(k);
+            if (unitSites.contains(StatKeys.site(m.dataset, m.site))) {
+              gm.add(k);
+            }
+          }
+          mappers.add(new PassTask(conf, gs, gm, s.policy, p, 15_000));
+        }
+      }
       int keys = passSites.size() + passModules.size();
       int reduceParts = s.reducePartitions > 0 ? s.reducePartitions
           : Math.max(1, Math.min(keys, 4 * jsc.defaultParallelism()));
       ctx.describe("pass " + (p + 1) + "/" + passes.size() + ": " + passSites.size() + " sites, " + passModules.size()
           + " modules over " + files.size() + " files" + (modelMode ? " (" + taskInputs.size() + " model tasks)" : ""));
-      // One task per input file, or per slice of a token file (the partition index orders the canonical merge).
+      // One task per input file and key group, or per slice of a token file. The partition index orders the canonical
+      // merge: file-major, so a key's partials (one per file, from the one group that holds the key) merge in file
+      // order whatever the number of groups.
       int batch = s.sampleBatch;
-      List<String> inputs = taskInputs;
+      int g = mappers.size();
+      List<String> inputs = new ArrayList<>();
+      for (String f : taskInputs) {
+        for (int j = 0; j < g; j++) {
+          inputs.add(f);
+        }
+      }
       JavaRDD<StoreFiles.Written> out = jsc.parallelize(inputs, Math.max(1, inputs.size()))
-          .mapPartitionsWithIndex((file, it) -> errors.guard(() -> CanonicalMerge.keyed(file, task.run(it))), true)
+          .mapPartitionsWithIndex((part, it) -> errors.guard(() -> CanonicalMerge.keyed(part,
+              mappers.get(part % g).run(it))), true)
           .mapToPair(t -> t)
           .repartitionAndSortWithinPartitions(new CanonicalMerge.ByTarget(reduceParts), new CanonicalMerge.Order())
           .mapPartitions(it -> errors.guard(() -> CanonicalMerge.reduce(it, batch,

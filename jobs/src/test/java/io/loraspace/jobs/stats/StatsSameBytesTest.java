@@ -44,6 +44,16 @@ class StatsSameBytesTest {
     Path wide = stats("two-cores", corpus, "spark.master=local[2]", "reduce-partitions=3");
     assertThat(StoreReference.dataHashes(wide)).isEqualTo(oneCore);
 
+    // 12 slots over 5 files: each file's keys split over 3 parallel tasks (KeyGroups), sites with their gradients.
+    Path groups = stats("key-groups", corpus, "spark.master=local[12]");
+    assertThat(KeyGroups.count(5, 12, 6)).isEqualTo(3);
+    assertThat(StoreReference.dataHashes(groups)).isEqualTo(oneCore);
+    JsonNode g = Manifest.json().readTree(groups.resolve("manifest.json").toFile()).path("counts");
+    JsonNode c = Manifest.json().readTree(dir.resolve("one-core/manifest.json").toFile()).path("counts");
+    for (String k : new String[] {"rowsDecoded", "bytesDecoded", "skippedTokens", "tokens"}) {
+      assertThat(g.path(k).asLong()).as(k).isEqualTo(c.path(k).asLong());
+    }
+
     Path passes = stats("passes", corpus, "spark.master=local[2]", "max-task-memory=2600");
     JsonNode m = Manifest.json().readTree(passes.resolve("manifest.json").toFile());
     assertThat(m.path("counts").path("passes").asInt()).isGreaterThanOrEqualTo(20);
