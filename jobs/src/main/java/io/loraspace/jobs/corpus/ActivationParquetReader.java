@@ -123,6 +123,23 @@ public final class ActivationParquetReader implements AutoCloseable {
     return file;
   }
 
+  /** Which rows a reader copies the payloads of: by dataset, site and the modules that read the site. */
+  public interface RowFilter {
+    boolean wants(String dataset, String site, List<String> modules);
+  }
+
+  /**
+   * Copies the input and gradient bytes only of rows {@code wanted} accepts; other rows come back with their byte
+   * lengths checked but without payloads (null {@link ActivationRow#input()} and gradient data). A statistics task that
+   * owns some of a file's sites skips the copy of every other site's activations.
+   */
+  public ActivationParquetReader payloadsOnlyFor(RowFilter wanted) {
+    this.wanted = wanted;
+    return this;
+  }
+
+  private RowFilter wanted;
+
   /** The next row, validated, or null at the end of the file. */
   public ActivationRow next() throws IOException {
     Group g = reader.read();
@@ -138,24 +155,48 @@ public final class ActivationParquetReader implements AutoCloseable {
     for (int i = 0; i < nm; i++) {
       modules.add(mods.getGroup(0, i).getString(0, 0));
     }
-    byte[] input = g.getType().containsField(ActivationContract.INPUT)
-        ? g.getBinary(ActivationContract.INPUT, 0).getBytes() : null;
+    String dataset = g.getString(ActivationContract.DATASET, 0);
+    String site = g.getString(ActivationContract.SITE, 0);
+    int tokens = g.getInteger(ActivationContract.TOKENS, 0);
+    int dim = g.getInteger(ActivationContract.DIM, 0);
+    Group gradList = g.getType().containsField(ActivationContract.GRADS)
+        && g.getFieldRepetitionCount(ActivationContract.GRADS) > 0 ? g.getGroup(ActivationContract.GRADS, 0) : null;
+    boolean copy = wanted == null;
+    if (!copy) {
+      // The modules that read the site and those with gradient blocks in the row (the same, in a valid file).
+      List<String> readers = new ArrayList<>(modules);
+      for (int i = 0; gradList != null && i < gradList.getFieldRepetitionCount(0); i++) {
+        readers.add(gradList.getGroup(0, i).getGroup(0, 0).getString(ActivationContract.GRAD_MODULE, 0));
+      }
+      copy = wanted.wants(dataset, site, readers);
+    }
+    // A skipped row keeps its payloads only when their lengths are wrong, so that validate() names the row as before.
+    byte[] input = null;
+    if (g.getType().containsField(ActivationContract.INPUT)) {
+      org.apache.parquet.io.api.Binary b = g.getBinary(ActivationContract.INPUT, 0);
+      if (copy || b.length() != (long) tokens * dim * dtype.size()) {
+        input = b.getBytes();
+      }
+    }
     List<ActivationRow.GradBlock> grads = new ArrayList<>();
-    if (g.getType().containsField(ActivationContract.GRADS) && g.getFieldRepetitionCount(ActivationContract.GRADS) > 0) {
-      Group list = g.getGroup(ActivationContract.GRADS, 0);
+    if (gradList != null) {
+      Group list = gradList;
       int n = list.getFieldRepetitionCount(0);
       for (int i = 0; i < n; i++) {
         Group el = list.getGroup(0, i).getGroup(0, 0);
-        byte[] data = el.getType().containsField(ActivationContract.GRAD_DATA)
-            ? el.getBinary(ActivationContract.GRAD_DATA, 0).getBytes() : null;
-        grads.add(new ActivationRow.GradBlock(el.getString(ActivationContract.GRAD_MODULE, 0),
-            el.getInteger(ActivationContract.GRAD_DIM, 0), data));
+        int gradDim = el.getInteger(ActivationContract.GRAD_DIM, 0);
+        byte[] data = null;
+        if (el.getType().containsField(ActivationContract.GRAD_DATA)) {
+          org.apache.parquet.io.api.Binary b = el.getBinary(ActivationContract.GRAD_DATA, 0);
+          if (copy || b.length() != (long) tokens * gradDim * dtype.size()) {
+            data = b.getBytes();
+          }
+        }
+        grads.add(new ActivationRow.GradBlock(el.getString(ActivationContract.GRAD_MODULE, 0), gradDim, data));
       }
     }
-    ActivationRow row = new ActivationRow(g.getString(ActivationContract.DATASET, 0),
-        g.getLong(ActivationContract.SAMPLE, 0), g.getInteger(ActivationContract.BLOCK, 0),
-        g.getString(ActivationContract.SITE, 0), modules, g.getInteger(ActivationContract.TOKENS, 0),
-        g.getInteger(ActivationContract.DIM, 0), dtype, input, grads);
+    ActivationRow row = new ActivationRow(dataset, g.getLong(ActivationContract.SAMPLE, 0),
+        g.getInteger(ActivationContract.BLOCK, 0), site, modules, tokens, dim, dtype, input, grads);
     row.validate(where);
     return row;
   }

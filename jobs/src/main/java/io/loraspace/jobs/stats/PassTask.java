@@ -97,7 +97,7 @@ final class PassTask implements PassMapper {
       fileCount++;
       long read0 = TaskInput.threadBytesRead();
       try (ActivationParquetReader r = ActivationParquetReader.open(conf.get(), new Path(file), true,
-          !moduleKeys.isEmpty())) {
+          !moduleKeys.isEmpty()).payloadsOnlyFor(this::wants)) {
         ActivationRow row;
         while ((row = r.next()) != null) {
           process(row, file + " row " + r.rowIndex(), st);
@@ -114,6 +114,19 @@ final class PassTask implements PassMapper {
       }
     }
     return emit(st).iterator();
+  }
+
+  /** Whether this task reads a row's payloads: its site, or a module reading the site, is one of the task's keys. */
+  private boolean wants(String dataset, String site, List<String> modules) {
+    if (siteKeys.contains(StatKeys.site(dataset, site))) {
+      return true;
+    }
+    for (String m : modules) {
+      if (moduleKeys.contains(StatKeys.site(dataset, m))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static double[] ensure(double[] buf, long n) {

@@ -109,6 +109,25 @@ public final class SafetensorsWriter {
     return add(name, dtype, new long[] {m.rows(), m.cols()}, m.toRowMajor());
   }
 
+  /**
+   * Adds an exactly symmetric square matrix (as {@code StatsKernels.fullSymmetric} builds the Gram accumulators'):
+   * its column-major values are already the row-major tensor, so they are written without a transposing copy. The
+   * first row and column are checked equal (a cheap guard against a caller passing a non-symmetric matrix).
+   */
+  public SafetensorsWriter addSymmetricMatrix(String name, Dtype dtype, DenseMatrix m) {
+    int n = m.rows();
+    if (m.cols() != n) {
+      throw new ArgumentException("Tensor '" + name + "': a symmetric matrix must be square, got " + n + "×" + m.cols());
+    }
+    for (int j = 1; j < n; j++) {
+      if (Double.compare(m.get(0, j), m.get(j, 0)) != 0) {
+        throw new ArgumentException("Tensor '" + name + "' is not symmetric: (0, " + j + ") = " + m.get(0, j)
+            + ", (" + j + ", 0) = " + m.get(j, 0));
+      }
+    }
+    return add(name, dtype, new long[] {n, n}, m.data());
+  }
+
   /** Adds integer (or BOOL, 0/1) values; values outside the dtype's range fail naming the tensor. */
   public SafetensorsWriter addLongs(String name, Dtype dtype, long[] shape, long[] values) {
     long[] s = checkShape(name, shape, values.length);

@@ -111,9 +111,9 @@ public final class StatsStore {
     }
     m.put("modules", mods.append(']').toString());
     return new SafetensorsWriter().metadata(m)
-        .addMatrix(TOKEN_GRAM, Dtype.F64, tokens.gram())
+        .addSymmetricMatrix(TOKEN_GRAM, Dtype.F64, tokens.gram())
         .add(TOKEN_SUM, Dtype.F64, new long[] {d}, tokens.tokenSum())
-        .addMatrix(SAMPLE_GRAM, Dtype.F64, samples.gram())
+        .addSymmetricMatrix(SAMPLE_GRAM, Dtype.F64, samples.gram())
         .add(SAMPLE_SUM, Dtype.F64, new long[] {d}, samples.sampleSum())
         .add(SAMPLE_TOKEN_WEIGHTED_SUM, Dtype.F64, new long[] {d}, samples.tokenWeightedSampleSum());
   }

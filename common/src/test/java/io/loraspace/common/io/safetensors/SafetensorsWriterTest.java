@@ -169,4 +169,29 @@ class SafetensorsWriterTest {
           .hasMessage(dir.resolve(ShardedCheckpoint.INDEX) + ": no tensor 'nope'");
     }
   }
+
+  @Test
+  void symmetricMatricesAreWrittenAsAddMatrixWritesThemAndOthersAreRefused() throws Exception {
+    int n = 37;
+    Random rnd = new Random(5);
+    DenseMatrix a = DenseMatrix.zeros(n, n);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j <= i; j++) {
+        double v = rnd.nextGaussian();
+        a.set(i, j, v);
+        a.set(j, i, v);
+      }
+    }
+    ByteArrayOutputStream viaTranspose = new ByteArrayOutputStream();
+    new SafetensorsWriter().addMatrix("g", Dtype.F64, a).writeTo(viaTranspose);
+    ByteArrayOutputStream direct = new ByteArrayOutputStream();
+    new SafetensorsWriter().addSymmetricMatrix("g", Dtype.F64, a).writeTo(direct);
+    assertThat(direct.toByteArray()).isEqualTo(viaTranspose.toByteArray());
+
+    a.set(0, 5, a.get(0, 5) + 1);
+    assertThatThrownBy(() -> new SafetensorsWriter().addSymmetricMatrix("g", Dtype.F64, a))
+        .isInstanceOf(ArgumentException.class).hasMessageStartingWith("Tensor 'g' is not symmetric: (0, 5) = ");
+    assertThatThrownBy(() -> new SafetensorsWriter().addSymmetricMatrix("r", Dtype.F64, DenseMatrix.zeros(2, 3)))
+        .isInstanceOf(ArgumentException.class).hasMessage("Tensor 'r': a symmetric matrix must be square, got 2×3");
+  }
 }
