@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The statistics store is the same bytes however the run is shaped: one core or several, other reduce partitioning,
- * twenty-odd passes. (The standalone-cluster and executor-loss cases are in StatsOnClusterIT.)
+ * key groups, twenty-odd passes. (The standalone-cluster and executor-loss cases are in StatsOnClusterIT.)
  */
 class StatsSameBytesTest {
   @TempDir Path dir;
