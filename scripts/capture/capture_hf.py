@@ -97,6 +97,10 @@ def padded_batch(samples):
     return {"input_ids": ids, "attention_mask": mask}
 
 
+# Payload bytes per Parquet row group of the activation files (see flush() in main).
+ROW_GROUP_BYTES = 64 << 20
+
+
 def samples_of(source: str, n: int, max_tokens: int, vocab: int, tokenizer):
     """Token id lists for a dataset source."""
     if source.startswith("random:"):
@@ -141,7 +145,12 @@ def capture(args):
         meta["loraspace.producer"] = "capture_hf.py"
         table = table.replace_schema_metadata(meta)
         path = os.path.join(args.out, f"part-{file_index:05d}.parquet")
-        pq.write_table(table, path, compression="NONE", use_dictionary=["dataset", "site", "dtype"])
+        # Row groups of at most ROW_GROUP_BYTES of payload: a Parquet reader holds a whole row group's column chunk in
+        # memory (parquet-mr: one heap buffer per chunk), so one group per file made readers allocate the file's size.
+        payload = sum(len(r["input"]) + sum(len(g["data"]) for g in (r["grads"] or [])) for r in rows)
+        per_group = max(1, int(len(rows) * ROW_GROUP_BYTES // max(1, payload)))
+        pq.write_table(table, path, compression="NONE", use_dictionary=["dataset", "site", "dtype"],
+                       row_group_size=per_group)
         written.append(path)
         file_index += 1
         rows = []
