@@ -125,7 +125,7 @@ public final class JobRunner {
       String fingerprint, String started, double seconds) {
     Redaction redaction = Redaction.of(options.sparkConf());
     ObjectNode params = Manifest.json().createObjectNode();
-    redaction.settings(options.asText()).forEach(params::put);
+    redaction.jobOptions(options.asText()).forEach(params::put);
     ObjectNode sources = Manifest.json().createObjectNode();
     options.sources().forEach((k, v) -> sources.put(k, v.name().toLowerCase(java.util.Locale.ROOT)));
     ObjectNode versions = Manifest.json().createObjectNode();

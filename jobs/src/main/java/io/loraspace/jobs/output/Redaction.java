@@ -72,6 +72,19 @@ public final class Redaction {
     return out;
   }
 
+  /**
+   * A copy of a job's own options (not {@code spark.*} settings) for the record: their names are ours and none holds a
+   * credential (credentials reach the jobs only as Spark/Hadoop settings or inside URIs), so the key rule is not
+   * applied to them — it would hide {@code tokens} (the token corpus), {@code max-tokens} and the like — but every
+   * value still loses URI user-info and matches of the value regex. A {@code spark.*} key among them keeps the full
+   * rule.
+   */
+  public Map<String, String> jobOptions(Map<String, String> options) {
+    Map<String, String> out = new LinkedHashMap<>();
+    options.forEach((k, v) -> out.put(k, k.startsWith("spark.") ? value(k, v) : text(v)));
+    return out;
+  }
+
   /** A copy of {@code settings} with every value passed through {@link #value}. */
   public Map<String, String> settings(Map<String, String> settings) {
     Map<String, String> out = new LinkedHashMap<>();

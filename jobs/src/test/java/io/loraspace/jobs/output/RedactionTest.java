@@ -39,4 +39,17 @@ class RedactionTest {
     assertThat(r.isSecretKey("spark.my.MyToken")).isTrue();
     assertThat(r.isSecretKey("spark.hadoop.fs.s3a.secret.key")).isFalse();
   }
+
+  @Test
+  void jobOptionsKeepTheirValuesUnlessTheyHoldUriCredentials() {
+    Redaction r = Redaction.of(Map.of());
+    Map<String, String> in = new java.util.LinkedHashMap<>();
+    in.put("tokens", "s3a://bucket/tokens");
+    in.put("max-tokens", "512");
+    in.put("model", "s3a://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/model");
+    in.put("spark.hadoop.fs.s3a.secret.key", "s1");
+    assertThat(r.jobOptions(in)).containsExactly(Map.entry("tokens", "s3a://bucket/tokens"),
+        Map.entry("max-tokens", "512"), Map.entry("model", "s3a://" + Redaction.REDACTED + "@bucket/model"),
+        Map.entry("spark.hadoop.fs.s3a.secret.key", Redaction.REDACTED));
+  }
 }
