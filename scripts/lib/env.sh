@@ -66,8 +66,9 @@ loraspace_cds_options() {
   # The JVM binary by path, size and time, not by `java -version` (a second JVM start on every launch).
   local java_bin
   java_bin="$(command -v java)"
+  # Every step may fail without stopping the launcher (it runs under set -e): no archive is then used.
   key="$( { printf '%s\n' "$cp"; stat -L -c '%n %s %Y' "$jar" "$java_bin" "$(readlink -f "$java_bin")"; } \
-          | cksum | cut -d' ' -f1)"
+          | cksum | cut -d' ' -f1)" || return 0
   dir="$ROOT/jobs/target/cds"
   archive="$dir/loraspace-$key.jsa"
   if [ ! -s "$archive" ]; then
@@ -80,7 +81,7 @@ loraspace_cds_options() {
          -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$cp" io.loraspace.jobs.Main doctor \
          --set out="$out/doctor" >/dev/null 2>&1 && [ -s "$tmp" ]; then
       find "$dir" -maxdepth 1 -name 'loraspace-*.jsa' ! -name "loraspace-$key.jsa" -delete 2>/dev/null || true
-      mv -f "$tmp" "$archive"
+      mv -f "$tmp" "$archive" || rm -f "$tmp"
     else
       echo "loraspace: could not write the class-data archive; starting without it" >&2
       rm -f "$tmp"
