@@ -59,6 +59,7 @@ final class TaskRunner {
 
   static TaskResult run(HadoopConf conf, InitTask t) throws IOException {
     long t0 = System.nanoTime();
+    long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
     java.nio.file.Path tmp = Files.createTempDirectory("loraspace-init-");
     try {
       DenseMatrix w;
@@ -68,9 +69,13 @@ final class TaskRunner {
         TensorInfo info = ckpt.info(t.weightTensor);
         baseDtype = info.dtype();
         w = ckpt.readMatrix(t.weightTensor);
+        long baseBytes = info.byteLength();
         if (t.biasTensor != null) {
           bias = ckpt.readDoubles(t.biasTensor);
+          baseBytes += ckpt.info(t.biasTensor).byteLength();
         }
+        // The base checkpoint is read through java.nio, outside Hadoop's counters (the store's files are not).
+        io.loraspace.jobs.spark.TaskInput.report(baseBytes);
       }
       SiteStats plus = t.plusFile == null ? null : readSite(conf, t.store, t.plusFile, tmp, w.cols());
       SiteStats minus = t.minusFile == null ? null : readSite(conf, t.store, t.minusFile, tmp, w.cols());
@@ -173,6 +178,7 @@ final class TaskRunner {
           result.solver, String.format("%.3f", result.seconds));
       return result;
     } finally {
+      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
       LocalFiles.deleteRecursively(tmp);
     }
   }

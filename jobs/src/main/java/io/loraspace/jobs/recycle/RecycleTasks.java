@@ -82,6 +82,17 @@ final class RecycleTasks {
   /** Reads one factor's vectors of every adapter of the task: A rows or s·B columns, as d × r_i blocks. */
   static List<DenseMatrix> vectors(HadoopConf conf, ModuleTask t, char factor) throws IOException {
     List<DenseMatrix> out = new ArrayList<>();
+    long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
+    try {
+      readVectors(conf, t, factor, out);
+    } finally {
+      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
+    }
+    return out;
+  }
+
+  private static void readVectors(HadoopConf conf, ModuleTask t, char factor, List<DenseMatrix> out)
+      throws IOException {
     for (int i = 0; i < t.adapterDir.size(); i++) {
       Path weights = new Path(t.adapterDir.get(i), AdapterDirectory.WEIGHTS);
       FileSystem fs = weights.getFileSystem(conf.get());
@@ -95,7 +106,6 @@ final class RecycleTasks {
         }
       }
     }
-    return out;
   }
 
   static ModuleResult runModule(HadoopConf conf, ModuleTask t) throws IOException {
@@ -236,7 +246,9 @@ final class RecycleTasks {
     long s0 = System.nanoTime();
     java.nio.file.Path tmp = Files.createTempDirectory("loraspace-loo-");
     try {
+      long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
       java.nio.file.Path local = LocalFiles.materialize(conf.get(), new Path(t.workFile), tmp);
+      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
       List<FoldResult> out = new ArrayList<>();
       try (SafetensorsFile f = SafetensorsFile.open(local)) {
         String p = t.factor + ".";

@@ -22,6 +22,17 @@ public final class TaskInput {
   }
 
   /**
+   * Adds {@code bytes} read without a Hadoop file system (a local checkpoint through java.nio) to the running task's
+   * input metrics; does nothing outside a task.
+   */
+  public static void report(long bytes) {
+    TaskContext tc = TaskContext.get();
+    if (tc != null && bytes > 0) {
+      tc.taskMetrics().inputMetrics().incBytesRead(bytes);
+    }
+  }
+
+  /**
    * Adds {@code threadBytesRead() − since} to the running task's input metrics; does nothing outside a task.
    * {@code InputMetrics.incBytesRead} is Spark-internal in Scala ({@code private[spark]}, public in bytecode); its
    * file sources use it for the same purpose.

@@ -126,6 +126,13 @@ class InitJobTest {
     assertThat(out.resolve("manifest.json")).exists();
     int checked = 0;
     try (ShardedCheckpoint ckpt = ShardedCheckpoint.open(base)) {
+      // Every task's reads reach Spark's input metrics: at least each target weight once per method and the store.
+      long weightBytes = 0;
+      for (String m : AdapterDirectory.read(out.resolve("pissa").resolve("adapter")).modules().keySet()) {
+        weightBytes += ckpt.info(m + ".weight").byteLength();
+      }
+      JsonNode counts = Manifest.json().readTree(out.resolve("manifest.json").toFile()).path("counts");
+      assertThat(counts.path("sparkBytesRead").asLong()).isGreaterThanOrEqualTo(5 * weightBytes);
       for (String tag : tags) {
         LoraAdapter adapter = AdapterDirectory.read(out.resolve(tag).resolve("adapter"));
         assertThat(adapter.modules()).hasSize(10);

@@ -91,6 +91,17 @@ class RecycleJobTest {
     JsonNode config = Manifest.json().readTree(out.resolve("basis/config.json").toFile());
     assertThat(config.get("modules")).hasSize(3);
     assertThat(out.resolve("_work")).doesNotExist();
+    // The tasks' reads reach Spark's input metrics (progress lines, manifest): at least every adapter's tensor bytes.
+    long tensorBytes = 0;
+    for (int i = 0; i < 14; i++) {
+      Path w = collection.resolve(String.format("adapter-%04d", i)).resolve("adapter_model.safetensors");
+      byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(w), 8);
+      long headerLength = java.nio.ByteBuffer.wrap(head).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      tensorBytes += Files.size(w) - 8 - headerLength;
+    }
+    JsonNode counts = Manifest.json().readTree(out.resolve("manifest.json").toFile()).path("counts");
+    assertThat(tensorBytes).isPositive();
+    assertThat(counts.path("sparkBytesRead").asLong()).isGreaterThanOrEqualTo(tensorBytes);
 
     SparkSession spark = SparkSession.builder().master("local[1]").appName("read").getOrCreate();
     try {
