@@ -84,6 +84,9 @@ final class CorrectTasks {
         ShardedCheckpoint aligned = ShardedCheckpoint.open(java.nio.file.Path.of(t.aligned))) {
       DenseMatrix wb = base.readMatrix(t.weight);
       DenseMatrix wa = aligned.readMatrix(t.weight);
+      // Read through java.nio, outside Hadoop's counters: reported to the task's input metrics by tensor bytes.
+      io.loraspace.jobs.spark.TaskInput.report(base.info(t.weight).byteLength()
+          + aligned.info(t.weight).byteLength());
       if (wb.rows() != t.out || wb.cols() != t.in || wa.rows() != t.out || wa.cols() != t.in) {
         throw new FormatException("Tensor '" + t.weight + "' is " + wb.shapeString() + " in " + t.base + " and "
             + wa.shapeString() + " in " + t.aligned + ", expected [" + t.out + ", " + t.in + "] as planned");
@@ -104,9 +107,12 @@ final class CorrectTasks {
     for (int i = 0; i < t.adapterDir.size(); i++) {
       Path weights = new Path(t.adapterDir.get(i), AdapterDirectory.WEIGHTS);
       LoraUpdate update;
+      long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
       try (RemoteSafetensors f = RemoteSafetensors.open(weights.getFileSystem(conf.get()), weights)) {
         update = new LoraUpdate(f.readMatrix(AdapterDirectory.key(t.module, 'A')),
             f.readMatrix(AdapterDirectory.key(t.module, 'B')), t.scalings.get(i));
+      } finally {
+        io.loraspace.jobs.spark.TaskInput.reportSince(read0);
       }
       int index = t.adapterIndex.get(i);
       for (CorrectionMethod m : t.methods) {

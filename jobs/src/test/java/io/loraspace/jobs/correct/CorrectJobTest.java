@@ -63,6 +63,16 @@ class CorrectJobTest {
     assertThat(manifest.path("counts").path("moduleCorrections").asInt()).isEqualTo(3 * 3 * 2);
     JsonNode report = Manifest.json().readTree(out.resolve("report.json").toFile());
     assertThat(report.path("modules")).hasSize(3);
+    // The tasks' reads reach Spark's input metrics: each module's base and aligned weights at least.
+    long weightBytes = 0;
+    try (io.loraspace.common.io.safetensors.ShardedCheckpoint base =
+        io.loraspace.common.io.safetensors.ShardedCheckpoint.open(dir.resolve("base"))) {
+      for (JsonNode m : report.path("modules")) {
+        weightBytes += base.info(m.path("module").asText() + ".weight").byteLength();
+      }
+    }
+    assertThat(weightBytes).isPositive();
+    assertThat(manifest.path("counts").path("sparkBytesRead").asLong()).isGreaterThanOrEqualTo(2 * weightBytes);
     for (JsonNode m : report.path("modules")) {
       assertThat(m.path("subspace").path("csulora").path("k").asInt()).isEqualTo(3);
       assertThat(m.path("subspace").path("csulora").path("residual").asDouble()).isLessThan(1e-8);
