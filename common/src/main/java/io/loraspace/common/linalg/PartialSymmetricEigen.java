@@ -93,8 +93,12 @@ public final class PartialSymmetricEigen {
 
     /** Operator columns one restart applies for k wanted pairs of a d-dimensional operator (Krylov space width). */
     public int columnsPerRestart(int d, int k) {
-      int b = Math.min(d, k + Math.max(4, Math.min(k, extraBlock)));
-      return Math.min(d, krylovBlocks * b);
+      return Math.min(d, krylovBlocks * blockSize(d, k));
+    }
+
+    /** Block size for k wanted pairs of a d-dimensional operator: k + max(4, min(k, extraBlock)), at most d. */
+    int blockSize(int d, int k) {
+      return Math.min(d, k + Math.max(4, Math.min(k, extraBlock)));
     }
 
     public int maxRestarts() {
@@ -182,8 +186,7 @@ public final class PartialSymmetricEigen {
     if (k == 0) {
       return new Result(new double[0], DenseMatrix.zeros(d, 0), 0, 0, 0.0, Double.NaN, Double.NaN);
     }
-    int extra = Math.max(4, Math.min(k, options.extraBlock));
-    int b = Math.min(d, k + extra);
+    int b = options.blockSize(d, k);
     int s = options.krylovBlocks;
     SplittableRandom rnd = new SplittableRandom(options.seed);
 

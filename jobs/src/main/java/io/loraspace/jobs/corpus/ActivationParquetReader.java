@@ -180,10 +180,9 @@ public final class ActivationParquetReader implements AutoCloseable {
     }
     List<ActivationRow.GradBlock> grads = new ArrayList<>();
     if (gradList != null) {
-      Group list = gradList;
-      int n = list.getFieldRepetitionCount(0);
+      int n = gradList.getFieldRepetitionCount(0);
       for (int i = 0; i < n; i++) {
-        Group el = list.getGroup(0, i).getGroup(0, 0);
+        Group el = gradList.getGroup(0, i).getGroup(0, 0);
         int gradDim = el.getInteger(ActivationContract.GRAD_DIM, 0);
         byte[] data = null;
         if (el.getType().containsField(ActivationContract.GRAD_DATA)) {

@@ -13,6 +13,7 @@ import io.loraspace.common.io.store.StatsStore;
 import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.jobs.inputs.RemoteSafetensors;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -85,7 +86,7 @@ final class CorrectTasks {
       DenseMatrix wb = base.readMatrix(t.weight);
       DenseMatrix wa = aligned.readMatrix(t.weight);
       // Read through java.nio, outside Hadoop's counters: reported to the task's input metrics by tensor bytes.
-      io.loraspace.jobs.spark.TaskInput.report(base.info(t.weight).byteLength()
+      TaskInput.report(base.info(t.weight).byteLength()
           + aligned.info(t.weight).byteLength());
       if (wb.rows() != t.out || wb.cols() != t.in || wa.rows() != t.out || wa.cols() != t.in) {
         throw new FormatException("Tensor '" + t.weight + "' is " + wb.shapeString() + " in " + t.base + " and "
@@ -107,12 +108,12 @@ final class CorrectTasks {
     for (int i = 0; i < t.adapterDir.size(); i++) {
       Path weights = new Path(t.adapterDir.get(i), AdapterDirectory.WEIGHTS);
       LoraUpdate update;
-      long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
+      long read0 = TaskInput.threadBytesRead();
       try (RemoteSafetensors f = RemoteSafetensors.open(weights.getFileSystem(conf.get()), weights)) {
         update = new LoraUpdate(f.readMatrix(AdapterDirectory.key(t.module, 'A')),
             f.readMatrix(AdapterDirectory.key(t.module, 'B')), t.scalings.get(i));
       } finally {
-        io.loraspace.jobs.spark.TaskInput.reportSince(read0);
+        TaskInput.reportSince(read0);
       }
       int index = t.adapterIndex.get(i);
       for (CorrectionMethod m : t.methods) {

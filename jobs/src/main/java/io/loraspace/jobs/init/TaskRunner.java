@@ -26,6 +26,7 @@ import io.loraspace.common.linalg.Qr;
 import io.loraspace.jobs.inputs.LocalFiles;
 import io.loraspace.jobs.output.Manifest;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -59,7 +60,7 @@ final class TaskRunner {
 
   static TaskResult run(HadoopConf conf, InitTask t) throws IOException {
     long t0 = System.nanoTime();
-    long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
+    long read0 = TaskInput.threadBytesRead();
     java.nio.file.Path tmp = Files.createTempDirectory("loraspace-init-");
     try {
       DenseMatrix w;
@@ -75,7 +76,7 @@ final class TaskRunner {
           baseBytes += ckpt.info(t.biasTensor).byteLength();
         }
         // The base checkpoint is read through java.nio, outside Hadoop's counters (the store's files are not).
-        io.loraspace.jobs.spark.TaskInput.report(baseBytes);
+        TaskInput.report(baseBytes);
       }
       SiteStats plus = t.plusFile == null ? null : readSite(conf, t.store, t.plusFile, tmp, w.cols());
       SiteStats minus = t.minusFile == null ? null : readSite(conf, t.store, t.minusFile, tmp, w.cols());
@@ -178,7 +179,7 @@ final class TaskRunner {
           result.solver, String.format("%.3f", result.seconds));
       return result;
     } finally {
-      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
+      TaskInput.reportSince(read0);
       LocalFiles.deleteRecursively(tmp);
     }
   }

@@ -16,6 +16,7 @@ import io.loraspace.common.recycle.LeaveOneOutPca;
 import io.loraspace.jobs.inputs.LocalFiles;
 import io.loraspace.jobs.inputs.RemoteSafetensors;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -82,11 +83,11 @@ final class RecycleTasks {
   /** Reads one factor's vectors of every adapter of the task: A rows or s·B columns, as d × r_i blocks. */
   static List<DenseMatrix> vectors(HadoopConf conf, ModuleTask t, char factor) throws IOException {
     List<DenseMatrix> out = new ArrayList<>();
-    long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
+    long read0 = TaskInput.threadBytesRead();
     try {
       readVectors(conf, t, factor, out);
     } finally {
-      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
+      TaskInput.reportSince(read0);
     }
     return out;
   }
@@ -246,9 +247,9 @@ final class RecycleTasks {
     long s0 = System.nanoTime();
     java.nio.file.Path tmp = Files.createTempDirectory("loraspace-loo-");
     try {
-      long read0 = io.loraspace.jobs.spark.TaskInput.threadBytesRead();
+      long read0 = TaskInput.threadBytesRead();
       java.nio.file.Path local = LocalFiles.materialize(conf.get(), new Path(t.workFile), tmp);
-      io.loraspace.jobs.spark.TaskInput.reportSince(read0);
+      TaskInput.reportSince(read0);
       List<FoldResult> out = new ArrayList<>();
       try (SafetensorsFile f = SafetensorsFile.open(local)) {
         String p = t.factor + ".";

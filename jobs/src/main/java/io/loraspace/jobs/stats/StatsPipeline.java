@@ -168,19 +168,24 @@ public final class StatsPipeline {
     // Passes under the per-task memory budget.
     // Planner keys are readable ("site plus/model.layers.0.mlp.in") since they appear in the budget error.
     List<PassPlanner.KeyCost> costs = new ArrayList<>();
+    Map<String, Long> keyCost = new TreeMap<>();
     Map<String, String> siteOfLabel = new TreeMap<>();
     Map<String, String> moduleOfLabel = new TreeMap<>();
     for (Map.Entry<String, CorpusScan.Site> e : sites.entrySet()) {
       long d = e.getValue().dim;
       String label = "site " + e.getValue().dataset + "/" + e.getValue().site;
       siteOfLabel.put(label, e.getKey());
-      costs.add(new PassPlanner.KeyCost(label, 8 * d * d + 8 * d));
+      long cost = 8 * d * d + 8 * d;
+      costs.add(new PassPlanner.KeyCost(label, cost));
+      keyCost.put(e.getKey(), cost);
     }
     for (Map.Entry<String, CorpusScan.Module> e : modules.entrySet()) {
       CorpusScan.Module m = e.getValue();
       String label = "module " + m.dataset + "/" + m.module;
       moduleOfLabel.put(label, e.getKey());
-      costs.add(new PassPlanner.KeyCost(label, 8L * m.out * m.in + 16L * m.out));
+      long cost = 8L * m.out * m.in + 16L * m.out;
+      costs.add(new PassPlanner.KeyCost(label, cost));
+      keyCost.put(e.getKey(), cost);
     }
     List<List<String>> passes = PassPlanner.plan(costs, s.maxTaskMemory);
     LOG.info("stats: {} site keys, {} module keys in {} pass(es) under max-task-memory={}", sites.size(),
@@ -217,12 +222,11 @@ public final class StatsPipeline {
       } else {
         Map<String, Long> siteCost = new TreeMap<>();
         for (String k : passSites) {
-          long d = sites.get(k).dim;
-          siteCost.merge(k, 8 * d * d, Long::sum);
+          siteCost.merge(k, keyCost.get(k), Long::sum);
         }
         for (String k : passModules) {
           CorpusScan.Module m = modules.get(k);
-          siteCost.merge(StatKeys.site(m.dataset, m.site), 8L * m.out * m.in, Long::sum);
+          siteCost.merge(StatKeys.site(m.dataset, m.site), keyCost.get(k), Long::sum);
         }
         int groups = KeyGroups.count(files.size(), jsc.defaultParallelism(), siteCost.size());
         for (Set<String> unitSites : KeyGroups.split(siteCost, groups)) {
