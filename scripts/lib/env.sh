@@ -34,13 +34,16 @@ loraspace_job_jar() {
   echo "$ROOT/jobs/target/loraspace-jobs-$(loraspace_version).jar"
 }
 
-# Builds the project (no tests) when the job jar is missing or any source/pom is newer than it.
+# Builds the project (no tests) when the job jar is missing or any source/pom is newer than it, including the model
+# worker's Python files that the job jar carries (jobs/pom.xml: scripts/capture/{model_worker,capture_hooks}.py).
 loraspace_ensure_built() {
   local jar
   jar="$(loraspace_job_jar)"
   if [ ! -f "$jar" ] || [ ! -f "$ROOT/jobs/target/embedded-classpath.txt" ] \
      || [ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" \( -path '*/target' -o -path '*/target-*' \) -prune -o \
-                  -type f \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]; then
+                  -type f \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ] \
+     || [ -n "$(find "$ROOT/scripts/capture" -maxdepth 1 -type f \( -name model_worker.py -o -name capture_hooks.py \) \
+                  -newer "$jar" -print -quit)" ]; then
     echo "loraspace: building (mvn -q -B -DskipTests package) ..." >&2
     (cd "$ROOT" && mvn -q -B -DskipTests package) >&2
   fi
