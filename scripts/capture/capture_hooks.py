@@ -15,6 +15,31 @@ for _p in (os.path.join(os.path.dirname(HERE), "python"), HERE):
         sys.path.insert(0, _p)
 
 
+def keep_freed_memory():
+    """Makes glibc's malloc keep freed memory for reuse instead of handing it back to the kernel.
+
+    The hooks hold every captured input until the next sample, so each forward pass frees a sample's worth of
+    activations at once; glibc then trims the top of its heap (and unmaps blocks above its mmap threshold), and the
+    next pass faults the same pages in again, zeroed by the kernel. On the 2-vCPU VM of docs/benchmarks.md that made a
+    forward pass with the capture hooks take twice as long as without them (32 samples × 128 tokens, hidden 1024 × 4
+    layers, one thread: 8.0 s against 3.9 s; with this call 3.8 s). Blocks up to 32 MiB (glibc's largest mmap
+    threshold) come from the heap and the heap is trimmed only past 1 GiB free, so a worker's resident size stays at its
+    peak (docs/operations.md, stats model mode, memory). Returns False where the C library is not glibc (nothing changed).
+    """
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+        libc.gnu_get_libc_version  # glibc's own symbol: mallopt's parameter numbers below are glibc's
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    ok = mallopt(m_mmap_threshold, 32 << 20) == 1
+    ok = mallopt(m_trim_threshold, 1 << 30) == 1 and ok
+    return mallopt(m_top_pad, 64 << 20) == 1 and ok
+
+
 class CaptureError(Exception):
     """A bad argument or input (the message is one line naming what was wrong)."""
 

@@ -23,6 +23,7 @@ import os
 import signal
 import struct
 import sys
+import time
 import traceback
 
 # The cores Spark gave the task (spark.task.cpus) also bound numpy's BLAS, which the CPU path's Gram products use; its
@@ -85,8 +86,13 @@ def lsac(kind, rows, cols, scalars, arrays):
 def upper_packed(gram):
     """Upper triangle packed column by column (LAPACK "U"): (i, j), i <= j, at i + j(j+1)/2."""
     d = gram.shape[0]
-    rows, cols = np.tril_indices(d)  # row-major lower triangle of Gᵀ = column-major upper triangle of G
-    return gram.T[rows, cols]
+    out = np.empty(d * (d + 1) // 2, dtype=np.float64)
+    by_column = gram.T  # row j of Gᵀ is column j of G: its first j + 1 entries are column j's upper part
+    at = 0
+    for j in range(d):
+        out[at:at + j + 1] = by_column[j, :j + 1]
+        at += j + 1
+    return out
 
 
 def finite(t):
@@ -229,6 +235,7 @@ class Worker:
         self.grad_samples = []
         self.rows = 0
         self.skipped = 0
+        self.seconds = {"forward": 0.0, "statistics": 0.0}
 
     def sample(self, req, payload):
         from capture_hooks import forward
@@ -240,7 +247,16 @@ class Worker:
         if len(bad):
             raise Fail("format", f"{req['where']}: sample {sample} of dataset '{ds}': token id {int(ids[bad[0]])} at "
                                  f"position {int(bad[0])} is outside the model's vocabulary (size {self.vocab})")
+        t0 = time.perf_counter()
         forward(self.model, self.cap, ids.tolist(), self.gradients)
+        t1 = time.perf_counter()
+        self.seconds["forward"] += t1 - t0
+        try:
+            self.accumulate(req, ds, sample)
+        finally:
+            self.seconds["statistics"] += time.perf_counter() - t1
+
+    def accumulate(self, req, ds, sample):
         self.rows += 1
         dev = next(self.model.parameters()).device
         for site in self.needed_sites:
@@ -288,6 +304,7 @@ class Worker:
         return ok
 
     def flush(self):
+        t0 = time.perf_counter()
         records, chunks = [], []
 
         def add(kind, ds, name, data, sample=None):
@@ -310,7 +327,9 @@ class Worker:
             add("D", ds, m, lsac(KIND_DIAG, c.shape[0], 1, [int(acc.count)], [acc.vec.cpu().numpy()]))
         for ds, m, sample in self.grad_samples:
             add("G", ds, m, b"", sample)
-        header = {"ok": True, "records": records, "rows": self.rows, "skipped": self.skipped}
+        seconds = dict(self.seconds, flush=time.perf_counter() - t0)
+        header = {"ok": True, "records": records, "rows": self.rows, "skipped": self.skipped,
+                  "seconds": {k: round(v, 3) for k, v in seconds.items()}}
         self.reset_acc()
         return header, b"".join(chunks)
 
@@ -325,6 +344,8 @@ def main():
                                         f"(the model worker needs torch, transformers, numpy, safetensors)"})
         return 3
     torch.use_deterministic_algorithms(True, warn_only=True)
+    from capture_hooks import keep_freed_memory
+    keep_freed_memory()
     # The cores Spark gave the task (spark.task.cpus): workers of concurrent tasks must not oversubscribe the executor.
     threads = os.environ.get("LORASPACE_WORKER_THREADS")
     if threads:

@@ -67,7 +67,14 @@ def main():
     p.add_argument("--methods", default="corda", help="comma list of corda, pissa, eva")
     p.add_argument("--stats-option", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of both statistics paths and of prepare (repeatable), e.g. max-task-memory=2g")
+    p.add_argument("--allocator", choices=["keep", "default"], default="keep",
+                   help="keep (default): this process's malloc keeps freed memory (capture_hooks.keep_freed_memory, "
+                        "as loraspace's model workers and capture_hf.py do), so PEFT runs under the same allocator "
+                        "setting; default: glibc's own (PEFT as a script without it runs)")
     a = p.parse_args()
+    if a.allocator == "keep":
+        from capture_hooks import keep_freed_memory
+        keep_freed_memory()
     methods = [m.strip() for m in a.methods.split(",")]
     from transformers import LlamaConfig, LlamaForCausalLM
     from peft import EvaConfig, LoraConfig, get_peft_model
@@ -120,8 +127,9 @@ def main():
                   "--set", "device=cpu"] + extra
     if methods == ["pissa"]:
         # PiSSA reads no statistics: init runs without a store, on the base model's target modules.
-        print(f"# hidden={a.hidden} layers={a.layers} r={a.r}, torch threads={torch.get_num_threads()}, load "
-              f"average at the end of PEFT {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        print(f"# hidden={a.hidden} layers={a.layers} r={a.r}, torch threads={torch.get_num_threads()}, "
+              f"allocator {a.allocator}, load average at the end of PEFT "
+              f"{' '.join(open('/proc/loadavg').read().split()[:3])}")
         common = ["--set", "base=" + base, "--set", "target-modules=" + ",".join(MODULES), "--set", f"r={a.r}",
                   "--set", f"lora-alpha={a.r}", "--set", "methods=" + METHOD_IDS["pissa"]]
         init = loraspace(["init"] + common, os.path.join(a.dir, "init-pissa"))
@@ -144,7 +152,8 @@ def main():
     load = open("/proc/loadavg").read().split()[:3]
     print(f"# hidden={a.hidden} layers={a.layers} samples={a.samples} max-tokens={a.max_tokens} r={a.r}, "
           f"statistics options {a.stats_option or 'none'}, "
-          f"torch threads={torch.get_num_threads()}, load average at the end of PEFT {' '.join(load)}")
+          f"torch threads={torch.get_num_threads()}, allocator {a.allocator}, "
+          f"load average at the end of PEFT {' '.join(load)}")
     print(f"statistics: capture {t_capture:.2f} s + stats {stats_parquet[0]:.2f} s = {parquet_total:.2f} s "
           f"(activation Parquet); stats model mode {stats_model[0]:.2f} s -> "
           f"{'model mode' if fast_model else 'activation Parquet'} is faster here")

@@ -56,7 +56,14 @@ def main():
     p.add_argument("--tokens", type=int, default=128)
     p.add_argument("--files", type=int, default=2, help="token-corpus files (= concurrent model-mode tasks)")
     p.add_argument("--scales", default="1", help="comma list of sample multipliers for PEFT and model mode")
+    p.add_argument("--allocator", choices=["keep", "default"], default="keep",
+                   help="keep (default): this process's malloc keeps freed memory (capture_hooks.keep_freed_memory, "
+                        "as loraspace's model workers and capture_hf.py do), so PEFT runs under the same allocator "
+                        "setting; default: glibc's own (PEFT as a script without it runs)")
     a = p.parse_args()
+    if a.allocator == "keep":
+        from capture_hooks import keep_freed_memory
+        keep_freed_memory()
     from peft import LoraConfig
     from peft.tuners.lora.config import CordaConfig
     from peft.tuners.lora.corda import calib_cov_distribution
@@ -72,6 +79,7 @@ def main():
     base = os.path.join(a.dir, "base")
     model.save_pretrained(base, safe_serialization=True)
     print(f"model: hidden {a.hidden}, {a.layers} layers; torch threads {torch.get_num_threads()}; "
+          f"allocator {a.allocator}; "
           f"load {os.getloadavg()[0]:.1f}")
 
     for scale in [int(s) for s in a.scales.split(",")]:

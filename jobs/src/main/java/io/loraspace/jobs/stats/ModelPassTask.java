@@ -151,9 +151,17 @@ final class ModelPassTask implements PassMapper {
       configure.set("grad_modules", JSON.valueToTree(modules));
       configure.put("gradients", !modules.isEmpty());
       w.call(configure, null, timeout);
+      long t0 = System.nanoTime();
       long tokens = stream(w, files, datasets, timeout);
+      long t1 = System.nanoTime();
       ModelWorker.Reply flushed = w.call(JSON.createObjectNode().put("op", "flush"), null, timeout);
       List<Tuple2<String, byte[]>> out = records(flushed);
+      JsonNode secs = flushed.header.path("seconds");
+      LOG.info(String.format("stats pass %d (model, %s): %d samples, %d tokens in %.1f s (%.0f tokens/s; worker: forward"
+          + " %.1f s, statistics %.1f s), flush %.1f MiB in %.1f s (worker %.1f s)", pass, w.device,
+          flushed.header.path("rows").asLong(), tokens, (t1 - t0) / 1e9, tokens / Math.max(1e-9, (t1 - t0) / 1e9),
+          secs.path("forward").asDouble(), secs.path("statistics").asDouble(), flushed.payload.length / 1048576.0,
+          (System.nanoTime() - t1) / 1e9, secs.path("flush").asDouble()));
       out.add(new Tuple2<>(StatKeys.key(StatKeys.COUNTERS), PassTask.tagged(StatKeys.COUNTERS,
           PassTask.encodeCounters(flushed.header.path("rows").asLong(), 4L * tokens,
               flushed.header.path("skipped").asLong()))));
@@ -214,7 +222,7 @@ final class ModelPassTask implements PassMapper {
         throw new FormatException("Model worker reply is truncated: record " + rec + " ends past " + r.payload.length
             + " bytes");
       }
-      byte[] data = Arrays.copyOfRange(r.payload, off, off + n);
+      int from = off;
       off += n;
       String ds = rec.path("dataset").asText();
       String name = rec.path("name").asText();
@@ -226,7 +234,7 @@ final class ModelPassTask implements PassMapper {
       }
       String key = (kind == StatKeys.SAMPLE || kind == StatKeys.GRAD_SAMPLE)
           ? StatKeys.key(kind, ds, name, rec.path("sample").asText()) : StatKeys.key(kind, ds, name);
-      out.add(new Tuple2<>(key, PassTask.tagged(kind, data)));
+      out.add(new Tuple2<>(key, PassTask.tagged(kind, r.payload, from, n)));
     }
     if (off != r.payload.length) {
       throw new FormatException("Model worker reply has " + (r.payload.length - off) + " bytes after its records");

@@ -277,9 +277,14 @@ final class PassTask implements PassMapper {
 
   /** A record of the shuffle: the kind letter as first byte, then the payload. */
   static byte[] tagged(char kind, byte[] payload) {
-    byte[] out = new byte[payload.length + 1];
+    return tagged(kind, payload, 0, payload.length);
+  }
+
+  /** {@link #tagged(char, byte[])} of {@code payload[from, from + length)}, copied once. */
+  static byte[] tagged(char kind, byte[] payload, int from, int length) {
+    byte[] out = new byte[length + 1];
     out[0] = (byte) kind;
-    System.arraycopy(payload, 0, out, 1, payload.length);
+    System.arraycopy(payload, from, out, 1, length);
     return out;
   }
 
