@@ -334,8 +334,21 @@ class Worker:
         return header, b"".join(chunks)
 
 
+def widen_pipe(stream, size=1 << 20):
+    """Asks Linux for a 1 MiB pipe buffer on `stream` (a flush is tens of MiB; with the default 64 KiB every piece is a
+    switch between this process and the JVM's reader: 93 MB between two Python processes took 0.59 s through a
+    64 KiB pipe, 0.05 s through a 1 MiB one). Anything else (not Linux, not a pipe, over the system's
+    /proc/sys/fs/pipe-max-size) leaves the pipe as it is."""
+    try:
+        import fcntl
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 def main():
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    widen_pipe(stdout)
     # Anything printed by libraries goes to stderr, never into the frame stream.
     sys.stdout = sys.stderr
     if _MISSING is not None:

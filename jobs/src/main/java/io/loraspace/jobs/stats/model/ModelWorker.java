@@ -63,7 +63,7 @@ public final class ModelWorker implements AutoCloseable {
   public String device;
   private final Process process;
   private final OutputStream toWorker;
-  private static final int READ_CHUNK = 64 << 10;
+  private static final int READ_CHUNK = 1 << 20;
   private final InputStream fromWorker;
   private final Deque<String> stderrTail = new ArrayDeque<>();
   private final JsonNode hello;
@@ -199,10 +199,10 @@ public final class ModelWorker implements AutoCloseable {
   }
 
   /**
-   * Reads in pieces of at most a pipe's capacity: the JDK's {@code FileInputStream.read(b, off, len)} mallocs a native
-   * buffer of {@code len} bytes per call when {@code len} is over 8 KiB, and a pipe returns at most 64 KiB per read, so
-   * one read call per piece with the whole remainder as {@code len} allocated and freed tens of MiB about 1,400 times
-   * for one 89 MiB flush (measured: 2.6–3.5 s to receive it on the benchmark VM; chunked, ~0.1 s).
+   * Reads in pieces of at most 1 MiB (the worker widens its pipe to that): the JDK's {@code FileInputStream.read(b,
+   * off, len)} mallocs a native buffer of {@code len} bytes per call when {@code len} is over 8 KiB, so one read per
+   * pipe-full with the whole remainder as {@code len} mapped, faulted in and freed tens of MiB about 1,400 times for
+   * one 89 MiB flush (2.6–3.5 s to receive it on the benchmark VM; in 1 MiB pieces through a 1 MiB pipe, 0.5–0.6 s).
    */
   private byte[] readFully(int n) throws IOException {
     byte[] buf = new byte[n];
