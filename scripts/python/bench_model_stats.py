@@ -3,7 +3,8 @@
     bench_model_stats.py DIR [--hidden 1024 --layers 4 --samples 64 --tokens 128 --files 2 --scales 1,2,4]
 
 1. HF PEFT: CorDA's own statistics step in process (peft.tuners.lora.corda.calib_cov_distribution: forward passes
-   with its covariance hook on every target module; float32).
+   with its covariance hook on every target module; float32), timed alone on a model already in memory; and the same
+   as a user's script, timed as a whole process (peft_corda_stats.py: imports, from_pretrained, statistics).
 2. loraspace, capture path: capture_hf.py (activations to Parquet) + `loraspace stats` (a JVM, local Spark).
 3. loraspace, model mode: `loraspace stats --set tokens=... --set model=...` (a JVM, local Spark, Python workers).
 Each prints wall seconds and bytes written; the ratios are to (1) in the same run. With --scales, model mode and PEFT
@@ -119,6 +120,15 @@ def main():
                   f"{min(t_peft, again):.2f} s")
             t_peft = min(t_peft, again)
 
+        # PEFT as a user runs it: a process that imports, loads the checkpoint and computes the same statistics.
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, os.path.join(HERE, "peft_corda_stats.py"), base, tokens_dir,
+                            "--allocator", a.allocator], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                           check=True)
+        t_script = time.perf_counter() - t0
+        print(f"[{n} samples] PEFT CorDA statistics as a script (imports, from_pretrained, statistics): "
+              f"{t_script:.2f} s ({r.stdout.strip().split(': ', 1)[-1]})")
+
         if scale == 1:
             corpus = os.path.join(a.dir, "activations")
             shutil.rmtree(corpus, ignore_errors=True)
@@ -136,7 +146,7 @@ def main():
                              "python=" + sys.executable, "--set", "out=" + out, "--set", "overwrite=true",
                              "--set", "model-modules=" + ",".join(MODULES)])
         print(f"[{n} samples] model mode: {t_model:.2f} s, {du(out)} bytes written (statistics only); ratio to PEFT "
-              f"{t_model / t_peft:.2f}; load {os.getloadavg()[0]:.1f}")
+              f"{t_model / t_peft:.2f} (to PEFT as a script {t_model / t_script:.2f}); load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
