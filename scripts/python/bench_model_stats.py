@@ -57,6 +57,8 @@ def main():
     p.add_argument("--tokens", type=int, default=128)
     p.add_argument("--files", type=int, default=2, help="token-corpus files (= concurrent model-mode tasks)")
     p.add_argument("--scales", default="1", help="comma list of sample multipliers for PEFT and model mode")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra option for the model-mode `stats` runs (repeatable), e.g. samples-per-task=128")
     p.add_argument("--allocator", choices=["keep", "default"], default="keep",
                    help="keep (default): this process's malloc keeps freed memory (capture_hooks.keep_freed_memory, "
                         "as loraspace's model workers and capture_hf.py do), so PEFT runs under the same allocator "
@@ -80,7 +82,7 @@ def main():
     base = os.path.join(a.dir, "base")
     model.save_pretrained(base, safe_serialization=True)
     print(f"model: hidden {a.hidden}, {a.layers} layers; torch threads {torch.get_num_threads()}; "
-          f"allocator {a.allocator}; "
+          f"allocator {a.allocator}; model-mode options {a.model_option or 'none'}; "
           f"load {os.getloadavg()[0]:.1f}")
 
     for scale in [int(s) for s in a.scales.split(",")]:
@@ -144,7 +146,8 @@ def main():
         out = os.path.join(a.dir, f"st-model-{n}")
         t_model = loraspace(["stats", "--set", "tokens=" + tokens_dir, "--set", "model=" + base, "--set",
                              "python=" + sys.executable, "--set", "out=" + out, "--set", "overwrite=true",
-                             "--set", "model-modules=" + ",".join(MODULES)])
+                             "--set", "model-modules=" + ",".join(MODULES)]
+                            + [x for o in a.model_option for x in ("--set", o)])
         print(f"[{n} samples] model mode: {t_model:.2f} s, {du(out)} bytes written (statistics only); ratio to PEFT "
               f"{t_model / t_peft:.2f} (to PEFT as a script {t_model / t_script:.2f}); load {os.getloadavg()[0]:.1f}")
 

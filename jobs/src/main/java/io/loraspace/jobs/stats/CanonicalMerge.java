@@ -1,5 +1,7 @@
 package io.loraspace.jobs.stats;
 
+import io.loraspace.common.stats.Accumulator;
+import io.loraspace.common.stats.AccumulatorFormat;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -129,13 +131,18 @@ final class CanonicalMerge {
     StoreTarget state = null;
     String record = null;
     byte[] merged = null;
+    // An accumulator record with two or more partials is decoded once and merged in place, in the same order as
+    // before ((a + b) + c …: the serialized form round-trips exactly), instead of decoded, merged and re-encoded per
+    // partial and decoded once more by the target.
+    Accumulator acc = null;
     while (sorted.hasNext()) {
       Tuple2<Key, byte[]> r = sorted.next();
       Key k = r._1;
       if (record != null && (!k.record.equals(record) || !k.target.equals(target))) {
-        state.add(new StoreTarget.Part((char) merged[0], StatsPipeline.untag(merged)));
+        addRecord(state, merged, acc);
         record = null;
         merged = null;
+        acc = null;
       }
       if (target != null && !k.target.equals(target)) {
         out.add(sink.write(target, state));
@@ -149,16 +156,30 @@ final class CanonicalMerge {
       if (record == null) {
         record = k.record;
         merged = r._2;
+      } else if (StoreTarget.isAccumulator((char) merged[0])) {
+        if (acc == null) {
+          acc = AccumulatorFormat.read(merged, 1, merged.length - 1);
+        }
+        acc.merge(AccumulatorFormat.read(r._2, 1, r._2.length - 1));
       } else {
         merged = StatsPipeline.mergeRecords(merged, r._2);
       }
     }
     if (record != null) {
-      state.add(new StoreTarget.Part((char) merged[0], StatsPipeline.untag(merged)));
+      addRecord(state, merged, acc);
     }
     if (target != null) {
       out.add(sink.write(target, state));
     }
     return out.iterator();
+  }
+
+  /** One record's merged partials into its target: the decoded merge when there is one, else the record's bytes. */
+  private static void addRecord(StoreTarget state, byte[] merged, Accumulator acc) {
+    if (acc != null) {
+      state.add((char) merged[0], acc);
+    } else {
+      state.add(new StoreTarget.Part((char) merged[0], StatsPipeline.untag(merged)));
+    }
   }
 }

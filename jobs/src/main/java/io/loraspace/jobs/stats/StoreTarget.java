@@ -44,6 +44,29 @@ final class StoreTarget implements Serializable {
     this.sampleBatch = sampleBatch;
   }
 
+  /** Whether records of {@code kind} are serialized accumulators ({@link #add(char, Accumulator)} takes them decoded). */
+  static boolean isAccumulator(char kind) {
+    return kind == StatKeys.TOKEN || kind == StatKeys.CROSS || kind == StatKeys.DIAG;
+  }
+
+  /** Adds an already decoded accumulator record (a merge of partials the reduce decoded anyway). */
+  StoreTarget add(char kind, Accumulator acc) {
+    switch (kind) {
+      case StatKeys.TOKEN:
+        tokens = mergeInto(tokens, (TokenGramAccumulator) acc);
+        break;
+      case StatKeys.CROSS:
+        cross = mergeInto(cross, (CrossProductAccumulator) acc);
+        break;
+      case StatKeys.DIAG:
+        diag = mergeInto(diag, (DiagonalSecondMomentAccumulator) acc);
+        break;
+      default:
+        throw new FormatException("Statistics record kind '" + kind + "' is not an accumulator");
+    }
+    return this;
+  }
+
   StoreTarget add(Part p) {
     switch (p.kind) {
       case StatKeys.TOKEN:
