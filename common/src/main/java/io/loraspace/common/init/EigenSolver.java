@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * of the smaller Gram matrix, every singular value and r vector pairs; the smallest, or the largest when σ_r is
  * below 1e-4·σ₁: LAPACK {@code dgesdd}, all triplets), PARTIAL is {@link PartialSvd}, whose
  * results are also verified by a bound on sin θ; AUTO falls back to FULL when PARTIAL does not converge or its bound
- * is not met, logs why, and says so ("partial→full").
+ * is not met, logs why, and says so ("partial→full"). For the largest triplets of a matrix already formed whose full
+ * route is small ({@link #SMALL_FORMED_TOP_FLOPS}: up to about 1024 × 1536) AUTO takes FULL at once.
  */
 public enum EigenSolver {
   AUTO, FULL, PARTIAL;
@@ -140,7 +141,7 @@ public enum EigenSolver {
 
   /** The r largest singular triplets of dense {@code a}. */
   public SvdSolved svdTop(DenseMatrix a, int r) {
-    return svdTop(LinearOperator.of(a), () -> a, r);
+    return svd(LinearOperator.of(a), () -> a, r, PartialSvd.Which.LARGEST, true);
   }
 
   /**
@@ -148,16 +149,33 @@ public enum EigenSolver {
    * SVD of {@code dense.get()}, the same matrix formed.
    */
   public SvdSolved svdTop(LinearOperator a, Supplier<DenseMatrix> dense, int r) {
-    return svd(a, dense, r, PartialSvd.Which.LARGEST);
+    return svd(a, dense, r, PartialSvd.Which.LARGEST, false);
   }
 
   /** The r smallest of the min(m, n) singular triplets of dense {@code a}, in descending order of σ. */
   public SvdSolved svdBottom(DenseMatrix a, int r) {
-    return svd(LinearOperator.of(a), () -> a, r, PartialSvd.Which.SMALLEST);
+    return svd(LinearOperator.of(a), () -> a, r, PartialSvd.Which.SMALLEST, true);
   }
 
-  private SvdSolved svd(LinearOperator a, Supplier<DenseMatrix> dense, int r, PartialSvd.Which which) {
+  /**
+   * The full route's flops ({@link #topRestartBudget}'s model) under which AUTO takes it at once for the largest
+   * triplets of a matrix already formed (PiSSA's weight, LoRA-One's gradient): about 0.1 s of {@code dsyrk} and
+   * {@code dsytrd} here, and a partial attempt's own fixed costs are of that order, so it could save little and a
+   * refused one doubles the work. Measured on PiSSA at hidden 1024 × 4 layers (random weights, every 1024-wide
+   * module's attempt refused after 2 restarts): ≈ 0.1 s per refused attempt against the model's 0.02 s (the Lanczos
+   * Java code runs before the JIT has compiled it in a short-lived JVM); {@code init} 7.6 / 8.5 s with
+   * {@code eigensolver=full} against 8.9 / 10.3 s with {@code auto}. An operator that the full route must first form
+   * (CorDA's W·C) keeps the attempt: forming it is part of the full route's cost.
+   */
+  static final double SMALL_FORMED_TOP_FLOPS = 6e9;
+
+  private SvdSolved svd(LinearOperator a, Supplier<DenseMatrix> dense, int r, PartialSvd.Which which,
+      boolean formed) {
     int k = Math.min(a.rows(), a.cols());
+    if (this == AUTO && formed && which == PartialSvd.Which.LARGEST
+        && fullTopFlops(a.rows(), a.cols()) <= SMALL_FORMED_TOP_FLOPS) {
+      return fullSvd(dense.get(), r, which, "full", null);
+    }
     if (resolve(k, r) == PARTIAL) {
       PartialSymmetricEigen.Options o = PartialSvd.defaultOptions();
       if (this == AUTO) {
@@ -197,9 +215,16 @@ public enum EigenSolver {
     double k = Math.min(m, n);
     double l = Math.max(m, n);
     double c = o.columnsPerRestart((int) k, r);
-    double full = k * k * l + 2 * (4.0 / 3.0) * k * k * k;
+    double full = fullTopFlops(m, n);
     double restart = c * (4 * k * l + 4 * k * c);
     return (int) Math.max(2, Math.min(AUTO_RESTARTS, Math.floor(full / restart) + 2));
+  }
+
+  /** The flop model of the full route to the largest triplets of an m×n matrix ({@link #topRestartBudget}). */
+  static double fullTopFlops(int m, int n) {
+    double k = Math.min(m, n);
+    double l = Math.max(m, n);
+    return k * k * l + 2 * (4.0 / 3.0) * k * k * k;
   }
 
   private static SvdSolved fullSvd(DenseMatrix a, int r, PartialSvd.Which which, String solver, String reason) {

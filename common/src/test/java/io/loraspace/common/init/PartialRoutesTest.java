@@ -100,9 +100,11 @@ class PartialRoutesTest {
   }
 
   /**
-   * eigensolver=auto and full on a 1100×1024 module: auto tries the partial route at k = 1024, r = 8, with a budget
-   * of 10 restarts for the largest triplets (at 600×512 it would be 5, the 2 that measure the residual's rate and 3
-   * by cost, before the full route is the cheaper one: EigenSolver.topRestartBudget).
+   * eigensolver=auto and full on a module where auto tries the partial route at r = 8: 1100×1024 for CorDA (k = 1024,
+   * a budget of 10 restarts for the largest triplets; at 600×512 it would be 5, the 2 that measure the residual's rate
+   * and 3 by cost, before the full route is the cheaper one: EigenSolver.topRestartBudget), 1300×1200 for PiSSA and
+   * LoRA-One, whose matrix is already formed and whose full route at 1100×1024 is small enough for auto to take it at
+   * once (EigenSolver.SMALL_FORMED_TOP_FLOPS; {@link #autoTakesTheFullRouteAtOnceForASmallFormedMatrix}).
    */
   private static final class AutoAndFull {
     final InitFactors auto;
@@ -110,11 +112,30 @@ class PartialRoutesTest {
     final String[] solver = new String[2];
 
     AutoAndFull(String method, Spectrum spectrum, long seed) {
+      this(method, spectrum, seed, formed(method) ? 1300 : 1100, formed(method) ? 1200 : 1024);
+    }
+
+    AutoAndFull(String method, Spectrum spectrum, long seed, int out, int in) {
       DenseMatrix[] c = new DenseMatrix[1];
-      DenseMatrix w = inputs(method, 1100, 1024, spectrum, 8, seed, c);
+      DenseMatrix w = inputs(method, out, in, spectrum, 8, seed, c);
       auto = run(method, w, c[0], 8, EigenSolver.AUTO, solver);
       full = run(method, w, c[0], 8, EigenSolver.FULL, new String[2]);
     }
+
+    static boolean formed(String method) {
+      return method.equals("pissa") || method.equals("lora-one");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"pissa", "lora-one"})
+  void autoTakesTheFullRouteAtOnceForASmallFormedMatrix(String method) {
+    // A decaying spectrum, where the partial route converges (autoTakesThePartialRouteWhereTheGapAtRAllowsIt at
+    // 1300×1200): at 1100×1024 the full route is ≈ 4 GFLOP, under the threshold, so auto does not try.
+    AutoAndFull r = new AutoAndFull(method, Spectrum.DECAYING, 17, 1100, 1024);
+    assertThat(r.solver[0]).isEqualTo("full");
+    assertThat(r.solver[1]).isNull();
+    assertThat(Matrices.maxAbsDiff(r.auto.delta(), r.full.delta())).isZero();
   }
 
   @ParameterizedTest(name = "{0}")
