@@ -31,6 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts", "capture"))
 
 import capture_hf  # noqa: E402
+from peft_corda_stats import add_allocator_option, apply_allocator  # noqa: E402
 from tiny_llama import TINY_LLAMA_CONFIG  # noqa: E402
 
 MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -67,14 +68,9 @@ def main():
     p.add_argument("--methods", default="corda", help="comma list of corda, pissa, eva")
     p.add_argument("--stats-option", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of both statistics paths and of prepare (repeatable), e.g. max-task-memory=2g")
-    p.add_argument("--allocator", choices=["keep", "default"], default="keep",
-                   help="keep (default): this process's malloc keeps freed memory (capture_hooks.keep_freed_memory, "
-                        "as loraspace's model workers and capture_hf.py do), so PEFT runs under the same allocator "
-                        "setting; default: glibc's own (PEFT as a script without it runs)")
+    add_allocator_option(p)
     a = p.parse_args()
-    if a.allocator == "keep":
-        from capture_hooks import keep_freed_memory
-        keep_freed_memory()
+    apply_allocator(a.allocator)
     methods = [m.strip() for m in a.methods.split(",")]
     from transformers import LlamaConfig, LlamaForCausalLM
     from peft import EvaConfig, LoraConfig, get_peft_model

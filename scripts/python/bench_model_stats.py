@@ -26,9 +26,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts", "capture"))
 
 import capture_hf  # noqa: E402
+from peft_corda_stats import MODULES, add_allocator_option, apply_allocator, corda_statistics  # noqa: E402
 from tiny_llama import TINY_LLAMA_CONFIG  # noqa: E402
-
-MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 def du(path):
@@ -59,17 +58,9 @@ def main():
     p.add_argument("--scales", default="1", help="comma list of sample multipliers for PEFT and model mode")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra option for the model-mode `stats` runs (repeatable), e.g. samples-per-task=128")
-    p.add_argument("--allocator", choices=["keep", "default"], default="keep",
-                   help="keep (default): this process's malloc keeps freed memory (capture_hooks.keep_freed_memory, "
-                        "as loraspace's model workers and capture_hf.py do), so PEFT runs under the same allocator "
-                        "setting; default: glibc's own (PEFT as a script without it runs)")
+    add_allocator_option(p)
     a = p.parse_args()
-    if a.allocator == "keep":
-        from capture_hooks import keep_freed_memory
-        keep_freed_memory()
-    from peft import LoraConfig
-    from peft.tuners.lora.config import CordaConfig
-    from peft.tuners.lora.corda import calib_cov_distribution
+    apply_allocator(a.allocator)
     from transformers import LlamaConfig, LlamaForCausalLM
 
     os.makedirs(a.dir, exist_ok=True)
@@ -100,23 +91,16 @@ def main():
                        os.path.join(tokens_dir, f"part-{f:05d}.parquet"))
             shutil.rmtree(os.path.join(a.dir, f"tmp-{f}"))
 
-        lcfg = LoraConfig(r=8, lora_alpha=8, target_modules=MODULES, init_lora_weights="corda",
-                          corda_config=CordaConfig(corda_method="ipm"))
-
-        def run_model():
-            with torch.no_grad():
-                for s in ids:
-                    model(input_ids=torch.tensor([s]))
-
         t0 = time.perf_counter()
-        calib_cov_distribution(model, lcfg, run_model, None, None)
+        corda_statistics(model, ids)
         t_peft = time.perf_counter() - t0
         print(f"[{n} samples × {a.tokens} tokens] PEFT CorDA statistics (in process): {t_peft:.2f} s, 0 bytes written")
         if scale == int(a.scales.split(",")[0]):
-            # PEFT's first call in a process has been up to 2x slower than later ones (cause not found): time it
-            # again and compare with the faster of the two (the conservative ratio for loraspace).
+            # PEFT's first call in a process has been up to 2x slower than later ones (with glibc's default
+            # allocator: docs/benchmarks.md, "stats model mode"): time it again and compare with the faster of the two
+            # (the conservative ratio for loraspace).
             t0 = time.perf_counter()
-            calib_cov_distribution(model, lcfg, run_model, None, None)
+            corda_statistics(model, ids)
             again = time.perf_counter() - t0
             print(f"[{n} samples] PEFT again in the same process: {again:.2f} s; ratios below use "
                   f"{min(t_peft, again):.2f} s")
