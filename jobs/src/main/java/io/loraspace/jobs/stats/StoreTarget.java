@@ -70,14 +70,11 @@ final class StoreTarget implements Serializable {
   StoreTarget add(Part p) {
     switch (p.kind) {
       case StatKeys.TOKEN:
-        tokens = mergeInto(tokens, AccumulatorFormat.read(p.payload, TokenGramAccumulator.class));
-        break;
+        return add(p.kind, AccumulatorFormat.read(p.payload, TokenGramAccumulator.class));
       case StatKeys.CROSS:
-        cross = mergeInto(cross, AccumulatorFormat.read(p.payload, CrossProductAccumulator.class));
-        break;
+        return add(p.kind, AccumulatorFormat.read(p.payload, CrossProductAccumulator.class));
       case StatKeys.DIAG:
-        diag = mergeInto(diag, AccumulatorFormat.read(p.payload, DiagonalSecondMomentAccumulator.class));
-        break;
+        return add(p.kind, AccumulatorFormat.read(p.payload, DiagonalSecondMomentAccumulator.class));
       case StatKeys.SAMPLE: {
         ByteBuffer b = ByteBuffer.wrap(p.payload).order(ByteOrder.LITTLE_ENDIAN);
         int d = (p.payload.length - 8) / 8;
