@@ -50,6 +50,6 @@ public final class LoraOne {
         b.set(i, k, root * u.get(i, k));
       }
     }
-    return new TripletInit(new InitFactors(a, b, scaling, false, sv), svd);
+    return new TripletInit(new InitFactors(a, b, scaling, false, svd.spectrum), svd);
   }
 }

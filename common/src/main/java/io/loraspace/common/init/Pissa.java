@@ -22,6 +22,6 @@ public final class Pissa {
     DenseMatrix u = svd.u;
     DenseMatrix v = svd.v;
     Matrices.canonicalSigns(u, v);
-    return new TripletInit(Factorizations.balanced(u, svd.values, v, scaling, svd.values), svd);
+    return new TripletInit(Factorizations.balanced(u, svd.values, v, scaling, svd.spectrum), svd);
   }
 }

@@ -6,6 +6,7 @@ import static io.loraspace.common.linalg.LinalgTesting.naiveMultiply;
 import static io.loraspace.common.linalg.LinalgTesting.orthogonal;
 import static io.loraspace.common.linalg.LinalgTesting.withSpectrum;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loraspace.common.error.ArgumentException;
@@ -218,6 +219,12 @@ class InitMathTest {
     DenseMatrix back = f.residualOf(w);
     Matrices.axpy(1.0, f.delta(), back);
     assertThat(rel(back, w)).isLessThan(1e-14);
+    // The report's spectrum: every singular value the full route computed (√ of WᵀW's eigenvalues), not only r.
+    double[] ev = SymmetricEigen.full(naiveMultiply(w.transpose(), w)).descending().values();
+    assertThat(f.spectrum()).hasSize(9);
+    for (int i = 0; i < 9; i++) {
+      assertThat(f.spectrum()[i] * f.spectrum()[i]).as("σ_%d²", i + 1).isCloseTo(ev[i], within(1e-12 * ev[0]));
+    }
     assertThatThrownBy(() -> Pissa.init(w, 10, s)).isInstanceOf(ArgumentException.class)
         .hasMessage("PiSSA: rank r = 10 is larger than the module allows (weight 12×9, r must be in [1, 9])");
   }

@@ -4,6 +4,7 @@ import static io.loraspace.common.linalg.LinalgTesting.gaussian;
 import static io.loraspace.common.linalg.LinalgTesting.maxSinPrincipalAngle;
 import static io.loraspace.common.linalg.LinalgTesting.naiveMultiply;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loraspace.common.error.ArgumentException;
@@ -343,6 +344,13 @@ class LoraDaTest {
     Matrices.scale(scaling / gamma, trunc);
     assertThat(relMax(f.delta(), trunc)).isLessThan(1e-9);
     assertThat(f.needsResidual()).isFalse();
+    // The report's spectrum: every singular value of −Ḡ (the full route at this size), not only r; compared squared
+    // with ḠᵀḠ's eigenvalues, whose accuracy is ε·σ₁² (Ḡ is rank-deficient: a softmax gradient's rows sum to zero).
+    assertThat(f.spectrum()).hasSize(Math.min(g.rows(), g.cols()));
+    for (int i = 0; i < f.spectrum().length; i++) {
+      assertThat(f.spectrum()[i] * f.spectrum()[i]).as("σ_%d²", i + 1).isCloseTo(e.values()[i],
+          within(1e-12 * e.values()[0]));
+    }
     // First-order check: a small step along the truncated negative gradient lowers the loss.
     DenseMatrix after = m.w.copy();
     Matrices.axpy(1.0, f.delta(), after);
