@@ -4,6 +4,7 @@ import io.loraspace.common.merge.FeatureGeometry;
 import io.loraspace.common.merge.HeadDecomposition;
 import io.loraspace.common.merge.MarginGrid;
 import io.loraspace.jobs.spark.HadoopConf;
+import io.loraspace.jobs.spark.TaskInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -101,6 +102,7 @@ final class MergePasses {
     double[] x = new double[d];
     double[] scratch = new double[h.scratchLength()];
     int n = 0;
+    long read0 = TaskInput.threadBytesRead();
     try (FeatureParquet.Reader r = FeatureParquet.Reader.open(conf.get(), new Path(t.path()), pr.featureColumn(),
         pr.labelColumn())) {
       while (r.next(x, 0, d, k)) {
@@ -114,6 +116,8 @@ final class MergePasses {
         out.geometry.update(t.dataset(), x, 0, d, comps, n * width);
         n++;
       }
+    } finally {
+      TaskInput.reportSince(read0);
     }
     out.labels = Arrays.copyOf(labels, n);
     out.comps = Arrays.copyOf(comps, n * width);

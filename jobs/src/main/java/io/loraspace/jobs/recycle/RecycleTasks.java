@@ -250,12 +250,17 @@ final class RecycleTasks {
       long read0 = TaskInput.threadBytesRead();
       java.nio.file.Path local = LocalFiles.materialize(conf.get(), new Path(t.workFile), tmp);
       TaskInput.reportSince(read0);
+      // A local work file is read in place (mapped): its bytes reach no Hadoop counter, so count what was mapped.
+      boolean inPlace = LocalFiles.isLocal(new Path(t.workFile));
       List<FoldResult> out = new ArrayList<>();
       try (SafetensorsFile f = SafetensorsFile.open(local)) {
         String p = t.factor + ".";
         AdapterPca.Eigenbasis e = new AdapterPca.Eigenbasis(f.readMatrix(p + "q"), f.readDoubles(p + "values"),
             f.readDoubles(p + "sum"), Long.parseLong(f.metadata().get(p + "count")), t.center);
         DenseMatrix stacked = f.readMatrixTransposed(p + "vectors_t");
+        if (inPlace) {
+          TaskInput.report(f.bytesMapped());
+        }
         int d = e.q.rows();
         int[] offset = new int[t.ranks.size() + 1];
         for (int i = 0; i < t.ranks.size(); i++) {

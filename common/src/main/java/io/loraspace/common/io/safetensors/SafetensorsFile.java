@@ -53,6 +53,7 @@ public final class SafetensorsFile implements AutoCloseable {
   private final long dataStart;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
+  private long bytesMapped;
 
   private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
       Map<String, String> metadata) {
@@ -283,6 +284,11 @@ public final class SafetensorsFile implements AutoCloseable {
    * Read-only little-endian views of the tensor's bytes, one per map chunk of at most {@link #MAP_CHUNK} bytes, chunk
    * boundaries aligned to the dtype size. A tensor under 1 GiB comes back as a single buffer.
    */
+  /** Tensor bytes handed out by {@link #map} (and the reads built on it) so far: what a task read of this file. */
+  public long bytesMapped() {
+    return bytesMapped;
+  }
+
   public List<ByteBuffer> map(String name) {
     TensorInfo t = info(name);
     List<ByteBuffer> out = new ArrayList<>();
@@ -292,6 +298,7 @@ public final class SafetensorsFile implements AutoCloseable {
         long len = Math.min(chunk, t.end() - off);
         MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + off, len);
         out.add(m.order(ByteOrder.LITTLE_ENDIAN));
+        bytesMapped += len;
       }
     } catch (IOException e) {
       throw new FormatException(label + ": cannot map tensor '" + name + "': " + e.getMessage(), e);

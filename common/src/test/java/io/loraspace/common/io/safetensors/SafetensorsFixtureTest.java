@@ -87,7 +87,10 @@ class SafetensorsFixtureTest {
   @Test
   void matrixReadsRowMajorIntoColumnMajor() {
     try (SafetensorsFile f = SafetensorsFile.open(Fixtures.path("dtypes.safetensors"))) {
+      assertThat(f.bytesMapped()).isZero();
       DenseMatrix m = f.readMatrix("matrix_f32");
+      // what a task reports as read from a file it maps in place: the tensor's 12 float32 values
+      assertThat(f.bytesMapped()).isEqualTo(48);
       assertThat(m.rows()).isEqualTo(3);
       assertThat(m.cols()).isEqualTo(4);
       for (int i = 0; i < 3; i++) {
