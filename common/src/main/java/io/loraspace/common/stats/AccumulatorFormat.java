@@ -2,6 +2,7 @@ package io.loraspace.common.stats;
 
 import io.loraspace.common.error.ArgumentException;
 import io.loraspace.common.error.FormatException;
+import io.loraspace.common.error.StateException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -134,13 +135,10 @@ public final class AccumulatorFormat {
     return read(bytes, 0, bytes.length);
   }
 
-  /**
-   * Parses {@code length} bytes at {@code offset} (nothing before or after them is looked at; all of them must belong
-   * to the accumulator). {@code bytes} is not modified and not retained.
-   *
-   * @throws FormatException naming the field, with "expected X, actual Y", when the bytes do not follow the format
-   */
-  public static Accumulator read(byte[] bytes, int offset, int length) {
+  /** Kind and shape of a serialized accumulator whose magic, version, kind, shape and exact length were checked. */
+  private record Header(AccumulatorKind kind, int rows, int cols) {}
+
+  private static Header header(byte[] bytes, int offset, int length) {
     if (offset < 0 || length < 0 || offset > bytes.length - length) {
       throw new ArgumentException("Byte range [" + offset + ", " + ((long) offset + length)
           + ") outside an array of length " + bytes.length);
@@ -169,6 +167,20 @@ public final class AccumulatorFormat {
       throw fail("length", expected + " bytes for " + kind + " [" + rows + ", " + cols + "]",
           length + " bytes" + (length < expected ? " (truncated)" : " (trailing bytes)"));
     }
+    return new Header(kind, rows, cols);
+  }
+
+  /**
+   * Parses {@code length} bytes at {@code offset} (nothing before or after them is looked at; all of them must belong
+   * to the accumulator). {@code bytes} is not modified and not retained.
+   *
+   * @throws FormatException naming the field, with "expected X, actual Y", when the bytes do not follow the format
+   */
+  public static Accumulator read(byte[] bytes, int offset, int length) {
+    Header h = header(bytes, offset, length);
+    AccumulatorKind kind = h.kind;
+    int rows = h.rows;
+    int cols = h.cols;
     int p = offset + HEADER_BYTES;
     switch (kind) {
       case TOKEN_GRAM: {
@@ -182,14 +194,8 @@ public final class AccumulatorFormat {
       case SAMPLE_GRAM: {
         long samples = count(bytes, p, "sampleCount");
         long tokens = count(bytes, p + 8, "tokenCount");
-        double tokensSquared = (double) F64.get(bytes, p + 16);
-        if (!(tokensSquared >= 0.0) || Double.isInfinite(tokensSquared)) {
-          throw fail("sumTokensSquared", "a finite value >= 0", Double.toString(tokensSquared));
-        }
-        long batch = (long) I64.get(bytes, p + 24);
-        if (batch < 1 || (long) rows * batch > Integer.MAX_VALUE) {
-          throw fail("batchSize", "1 to " + (Integer.MAX_VALUE / rows) + " for d = " + rows, Long.toString(batch));
-        }
+        double tokensSquared = tokensSquared(bytes, p + 16);
+        long batch = batchSize(bytes, p + 24, rows);
         p += 32;
         double[] sampleSum = getDoubles(bytes, p, rows);
         p += 8 * rows;
@@ -212,6 +218,67 @@ public final class AccumulatorFormat {
       }
       default:
         throw new IllegalStateException(kind.name());
+    }
+  }
+
+  /**
+   * Adds the serialized accumulator in {@code bytes[offset, offset + length)} to {@code into}, as
+   * {@code into.merge(read(bytes, offset, length))} does — the same additions in the same order, so the same bits —
+   * without allocating the read-back copy (a reduce merging N partials of a d×d Gram allocated N − 1 of them). The
+   * bytes are checked as by {@link #read} before {@code into} changes.
+   *
+   * @throws FormatException as {@link #read}
+   * @throws StateException when kind or shape differ from {@code into}'s
+   */
+  public static void mergeInto(Accumulator into, byte[] bytes, int offset, int length) {
+    Header h = header(bytes, offset, length);
+    int rows = h.rows;
+    if (h.kind != into.kind() || rows != into.rows() || h.cols != into.cols()) {
+      throw new StateException("Cannot merge " + h.kind + " [" + rows + ", " + h.cols
+          + "] into " + into.kind() + " " + into.shapeString() + ": " + (h.kind != into.kind() ? "kinds" : "shapes")
+          + " differ");
+    }
+    int p = offset + HEADER_BYTES;
+    switch (h.kind) {
+      case TOKEN_GRAM: {
+        TokenGramAccumulator t = (TokenGramAccumulator) into;
+        long tokens = count(bytes, p, "tokenCount");
+        p += 8;
+        p = addDoubles(bytes, p, t.sumArray(), rows);
+        addUpperPacked(bytes, p, t.gramArray(), rows);
+        t.addCounts(tokens);
+        return;
+      }
+      case SAMPLE_GRAM: {
+        SampleGramAccumulator t = (SampleGramAccumulator) into;
+        long samples = count(bytes, p, "sampleCount");
+        long tokens = count(bytes, p + 8, "tokenCount");
+        double tokensSquared = tokensSquared(bytes, p + 16);
+        batchSize(bytes, p + 24, rows);
+        p += 32;
+        p = addDoubles(bytes, p, t.sampleSumArray(), rows);
+        p = addDoubles(bytes, p, t.weightedSumArray(), rows);
+        addUpperPacked(bytes, p, t.gramArray(), rows);
+        t.addScalars(samples, tokens, tokensSquared);
+        return;
+      }
+      case CROSS_PRODUCT: {
+        CrossProductAccumulator t = (CrossProductAccumulator) into;
+        long tokens = count(bytes, p, "tokenCount");
+        long samples = count(bytes, p + 8, "sampleCount");
+        addDoubles(bytes, p + 16, t.array(), rows * h.cols);
+        t.addCounts(tokens, samples);
+        return;
+      }
+      case DIAGONAL_SECOND_MOMENT: {
+        DiagonalSecondMomentAccumulator t = (DiagonalSecondMomentAccumulator) into;
+        long tokens = count(bytes, p, "tokenCount");
+        addDoubles(bytes, p + 8, t.array(), rows);
+        t.addCounts(tokens);
+        return;
+      }
+      default:
+        throw new IllegalStateException(h.kind.name());
     }
   }
 
@@ -281,6 +348,22 @@ public final class AccumulatorFormat {
     return v;
   }
 
+  private static double tokensSquared(byte[] b, int p) {
+    double v = (double) F64.get(b, p);
+    if (!(v >= 0.0) || Double.isInfinite(v)) {
+      throw fail("sumTokensSquared", "a finite value >= 0", Double.toString(v));
+    }
+    return v;
+  }
+
+  private static long batchSize(byte[] b, int p, int rows) {
+    long batch = (long) I64.get(b, p);
+    if (batch < 1 || (long) rows * batch > Integer.MAX_VALUE) {
+      throw fail("batchSize", "1 to " + (Integer.MAX_VALUE / rows) + " for d = " + rows, Long.toString(batch));
+    }
+    return batch;
+  }
+
   private static FormatException fail(String field, String expected, String actual) {
     return new FormatException(
         "Accumulator bytes, field '" + field + "': expected " + expected + ", actual " + actual);
@@ -321,6 +404,25 @@ public final class AccumulatorFormat {
       v[i] = (double) F64.get(b, p + 8 * i);
     }
     return v;
+  }
+
+  /** {@code dst[i] += } the n doubles at {@code p}, as {@code StatsKernels.addVector}; returns the next offset. */
+  private static int addDoubles(byte[] b, int p, double[] dst, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[i] += (double) F64.get(b, p + 8 * i);
+    }
+    return p + 8 * n;
+  }
+
+  /** Adds a "U" packed triangle into column-major d×d {@code dst}, as {@code StatsKernels.addUpper}. */
+  private static void addUpperPacked(byte[] b, int p, double[] dst, int d) {
+    for (int j = 0; j < d; j++) {
+      int col = j * d;
+      for (int i = 0; i <= j; i++) {
+        dst[col + i] += (double) F64.get(b, p);
+        p += 8;
+      }
+    }
   }
 
   /** Reads a "U" packed triangle into a new column-major d×d array with a zero strict lower triangle. */

@@ -149,4 +149,14 @@ public final class CrossProductAccumulator implements Accumulator {
     return "CrossProductAccumulator[" + outDim + "×" + inDim + ", tokens=" + tokenCount + ", samples=" + sampleCount
         + "]";
   }
+
+  /** Adds a serialized partial's counts; {@link AccumulatorFormat#mergeInto} adds its products to {@link #array()}. */
+  void addCounts(long tokens, long samples) {
+    tokenCount = Math.addExact(tokenCount, tokens);
+    sampleCount = Math.addExact(sampleCount, samples);
+  }
+
+  double[] array() {
+    return cross;
+  }
 }

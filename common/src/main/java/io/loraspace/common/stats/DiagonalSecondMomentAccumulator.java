@@ -108,4 +108,13 @@ public final class DiagonalSecondMomentAccumulator implements Accumulator {
   public String toString() {
     return "DiagonalSecondMomentAccumulator[d=" + dim + ", tokens=" + tokenCount + "]";
   }
+
+  /** Adds a serialized partial's count; {@link AccumulatorFormat#mergeInto} adds its squares to {@link #array()}. */
+  void addCounts(long tokens) {
+    tokenCount = Math.addExact(tokenCount, tokens);
+  }
+
+  double[] array() {
+    return sumSquares;
+  }
 }

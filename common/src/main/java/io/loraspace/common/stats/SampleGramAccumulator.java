@@ -260,4 +260,26 @@ public final class SampleGramAccumulator implements Accumulator {
   public String toString() {
     return "SampleGramAccumulator[d=" + dim + ", samples=" + sampleCount + ", tokens=" + tokenCount + "]";
   }
+
+  /**
+   * Adds a serialized partial's scalars; its arrays (flushed S, sums) are added by {@link AccumulatorFormat#mergeInto}
+   * straight into the arrays below, as {@link #merge} adds a read-back copy's, whose pending buffer is empty.
+   */
+  void addScalars(long samples, long tokens, double tokensSquared) {
+    sumTokensSquared += tokensSquared;
+    sampleCount = Math.addExact(sampleCount, samples);
+    tokenCount = Math.addExact(tokenCount, tokens);
+  }
+
+  double[] sampleSumArray() {
+    return sampleSum;
+  }
+
+  double[] weightedSumArray() {
+    return tokenWeightedSum;
+  }
+
+  double[] gramArray() {
+    return gramUpper;
+  }
 }

@@ -128,4 +128,20 @@ public final class TokenGramAccumulator implements Accumulator {
   public String toString() {
     return "TokenGramAccumulator[d=" + dim + ", tokens=" + tokenCount + "]";
   }
+
+  /**
+   * Adds a serialized partial's counts; its arrays are added by {@link AccumulatorFormat#mergeInto} straight into
+   * {@link #sumArray()} and {@link #gramArray()}, as {@link #merge} would add a read-back copy's (empty pending state).
+   */
+  void addCounts(long tokens) {
+    tokenCount = Math.addExact(tokenCount, tokens);
+  }
+
+  double[] sumArray() {
+    return tokenSum;
+  }
+
+  double[] gramArray() {
+    return gramUpper;
+  }
 }

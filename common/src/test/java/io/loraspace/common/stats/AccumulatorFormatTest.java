@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loraspace.common.error.FormatException;
+import io.loraspace.common.error.StateException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -15,7 +16,11 @@ class AccumulatorFormatTest {
 
   /** One populated accumulator of each kind (the sample Gram with a pending batch). */
   static List<Accumulator> populated() {
-    Random rnd = new Random(77);
+    return populated(77);
+  }
+
+  static List<Accumulator> populated(long seed) {
+    Random rnd = new Random(seed);
     TokenGramAccumulator token = new TokenGramAccumulator(5);
     token.update(StatsTestSupport.rows(rnd, 11, 5), 11);
     SampleGramAccumulator sample = new SampleGramAccumulator(6, 4);
@@ -124,6 +129,48 @@ class AccumulatorFormatTest {
       StatsTestSupport.assertBitwiseEqual(observable(back), observable(a), a.kind().name());
       assertThat(back.toBytes()).isEqualTo(bytes);
     }
+  }
+
+  @Test
+  void mergeIntoEqualsMergingTheReadBackCopyBitForBit() {
+    List<Accumulator> first = populated(77);
+    List<Accumulator> second = populated(78);
+    for (int k = 0; k < first.size(); k++) {
+      byte[] other = second.get(k).toBytes();
+      byte[] padded = new byte[other.length + 7];
+      System.arraycopy(other, 0, padded, 3, other.length);
+      // into a read-back accumulator (what the reduce does) and into a live one (the sample Gram with a pending batch)
+      for (Accumulator into : List.of(AccumulatorFormat.read(first.get(k).toBytes()), first.get(k))) {
+        Accumulator expected = into.copy();
+        expected.merge(AccumulatorFormat.read(other));
+        Accumulator actual = into.copy();
+        AccumulatorFormat.mergeInto(actual, padded, 3, other.length);
+        String what = into.kind().name();
+        assertThat(observable(actual)).as(what).isNotEqualTo(observable(into));
+        StatsTestSupport.assertBitwiseEqual(observable(actual), observable(expected), what);
+        assertThat(actual.toBytes()).as(what).isEqualTo(expected.toBytes());
+      }
+    }
+  }
+
+  @Test
+  void mergeIntoChecksTheBytesAndTheTargetBeforeChangingIt() {
+    Accumulator token = AccumulatorFormat.read(populated().get(0).toBytes()); // d = 5
+    byte[] before = token.toBytes();
+    byte[] bad = withLong(populated(78).get(0).toBytes(), 16, -1);
+    assertThatThrownBy(() -> AccumulatorFormat.mergeInto(token, bad, 0, bad.length))
+        .isInstanceOf(FormatException.class)
+        .hasMessage("Accumulator bytes, field 'tokenCount': expected a count >= 0, actual -1");
+    byte[] sample = populated().get(1).toBytes();
+    assertThatThrownBy(() -> AccumulatorFormat.mergeInto(token, sample, 0, sample.length))
+        .isInstanceOf(StateException.class).hasMessage("Cannot merge SAMPLE_GRAM [6, 6] into TOKEN_GRAM [5, 5]: kinds "
+            + "differ");
+    TokenGramAccumulator wider = new TokenGramAccumulator(6);
+    byte[] other = wider.toBytes();
+    assertThatThrownBy(() -> AccumulatorFormat.mergeInto(token, other, 0, other.length))
+        .isInstanceOf(StateException.class).hasMessage("Cannot merge TOKEN_GRAM [6, 6] into TOKEN_GRAM [5, 5]: shapes "
+            + "differ");
+    assertThat(token.toBytes()).isEqualTo(before);
   }
 
   @Test
