@@ -3,12 +3,10 @@ package io.loraspace.jobs.correct;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.loraspace.jobs.testing.Cli;
-import io.loraspace.jobs.testing.Repo;
+import io.loraspace.jobs.testing.PythonScript;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,18 +20,7 @@ class CorrectInteropTest {
   @TempDir Path dir;
 
   private void python(String... args) throws Exception {
-    Path log = Files.createTempFile(dir, "py-", ".log");
-    String[] cmd = new String[args.length + 2];
-    cmd[0] = Repo.python().toString();
-    cmd[1] = Repo.root().resolve("scripts/python/correct_check.py").toString();
-    System.arraycopy(args, 0, cmd, 2, args.length);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p = pb.start();
-    assertThat(p.waitFor(600, TimeUnit.SECONDS)).isTrue();
-    String out = Files.readString(log);
-    System.out.println(out);
-    assertThat(p.exitValue()).as(out).isZero();
+    String out = PythonScript.run(dir, 600, "correct_check.py", args);
     if (args[0].equals("check")) {
       assertThat(out).contains("correct_check: 0 failed").contains("ok   plain csulora: LoRA layers loaded: 14 of 14")
           .contains("ok   patterns csulora: LoRA layers loaded: 6 of 6").contains("k = [3]");

@@ -10,15 +10,13 @@ import io.loraspace.common.linalg.DenseMatrix;
 import io.loraspace.common.linalg.Matrices;
 import io.loraspace.jobs.Main;
 import io.loraspace.jobs.output.Manifest;
-import io.loraspace.jobs.testing.Repo;
+import io.loraspace.jobs.testing.PythonScript;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,17 +32,7 @@ class InitInteropTest {
   @TempDir Path dir;
 
   private String script(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Repo.python().toString(),
-        Repo.root().resolve("scripts/python/init_check.py").toString()));
-    cmd.addAll(List.of(args));
-    Path log = Files.createTempFile(dir, "py-", ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p = pb.start();
-    assertThat(p.waitFor(900, TimeUnit.SECONDS)).as("init_check.py finished").isTrue();
-    String out = Files.readString(log);
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    return PythonScript.run(dir, 900, "init_check.py", args);
   }
 
   private int cli(ByteArrayOutputStream err, String... args) {

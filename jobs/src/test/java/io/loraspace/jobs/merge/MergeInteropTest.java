@@ -3,12 +3,10 @@ package io.loraspace.jobs.merge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.loraspace.jobs.testing.Cli;
-import io.loraspace.jobs.testing.Repo;
+import io.loraspace.jobs.testing.PythonScript;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,25 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeInteropTest {
   @TempDir Path dir;
 
-  private String python(String... args) throws Exception {
-    Path log = Files.createTempFile(dir, "py-", ".log");
-    String[] cmd = new String[args.length + 2];
-    cmd[0] = Repo.python().toString();
-    cmd[1] = Repo.root().resolve("scripts/python/merge_check.py").toString();
-    System.arraycopy(args, 0, cmd, 2, args.length);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p = pb.start();
-    assertThat(p.waitFor(600, TimeUnit.SECONDS)).isTrue();
-    String out = Files.readString(log);
-    System.out.println(out);
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
-  }
-
   @Test
   void mergedAdapterLoadsInPeftAndAppliesTheCoefficients() throws Exception {
-    python("fixture", dir.toString());
+    PythonScript.run(dir, 600, "merge_check.py", "fixture", dir.toString());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Path out = dir.resolve("out");
     int rc = Cli.run(err, "merge", "--set", "head-checkpoint=" + dir.resolve("base"), "--set", "head=score.weight",
@@ -48,7 +30,7 @@ class MergeInteropTest {
         "--set", "task-data=" + dir.resolve("data/task-1") + "," + dir.resolve("data/task-2"),
         "--set", "coefficients=explicit", "--set", "alphas=0.7,1.3", "--set", "out=" + out);
     assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
-    String check = python("check", dir.toString(), out.toString());
+    String check = PythonScript.run(dir, 600, "merge_check.py", "check", dir.toString(), out.toString());
     assertThat(check).contains("merge_check: 0 failed").contains("LoRA layers loaded: ['base_model.model.score']")
         .contains("ok   PEFT's effective head");
   }

@@ -3,7 +3,7 @@ package io.loraspace.jobs.recycle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.loraspace.jobs.Main;
-import io.loraspace.jobs.testing.Repo;
+import io.loraspace.jobs.testing.PythonScript;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,15 +47,7 @@ class RecycleInteropTest {
       Path rec = dir.resolve("rec-" + adapter.getFileName());
       assertThat(cli(err, "reconstruct", "--set", "basis=" + basis, "--set", "adapter=" + adapter,
           "--set", "out=" + rec)).as(err.toString(StandardCharsets.UTF_8)).isZero();
-      Path log = Files.createTempFile(dir, "py-", ".log");
-      ProcessBuilder pb = new ProcessBuilder(Repo.python().toString(),
-          Repo.root().resolve("scripts/python/recycle_check.py").toString(), rec.toString())
-          .redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-      Process p = pb.start();
-      assertThat(p.waitFor(600, TimeUnit.SECONDS)).isTrue();
-      String out = Files.readString(log);
-      assertThat(p.exitValue()).as(out).isZero();
+      String out = PythonScript.run(dir, 600, "recycle_check.py", rec.toString());
       assertThat(out).contains("LoRA layers loaded: 6 of 6").contains("recycle_check: 0 failed");
     }
   }
