@@ -131,7 +131,7 @@ public final class TokenGramAccumulator implements Accumulator {
 
   /**
    * Adds a serialized partial's counts; its arrays are added by {@link AccumulatorFormat#mergeInto} straight into
-   * {@link #sumArray()} and {@link #gramArray()}, as {@link #merge} would add a read-back copy's (empty pending state).
+   * {@link #sumArray()} and {@link #gramArray()}, the same additions {@link #merge} makes with a read-back copy.
    */
   void addCounts(long tokens) {
     tokenCount = Math.addExact(tokenCount, tokens);

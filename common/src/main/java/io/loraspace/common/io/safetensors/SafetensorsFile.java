@@ -280,15 +280,15 @@ public final class SafetensorsFile implements AutoCloseable {
     return dataStart;
   }
 
-  /**
-   * Read-only little-endian views of the tensor's bytes, one per map chunk of at most {@link #MAP_CHUNK} bytes, chunk
-   * boundaries aligned to the dtype size. A tensor under 1 GiB comes back as a single buffer.
-   */
   /** Tensor bytes handed out by {@link #map} (and the reads built on it) so far: what a task read of this file. */
   public long bytesMapped() {
     return bytesMapped;
   }
 
+  /**
+   * Read-only little-endian views of the tensor's bytes, one per map chunk of at most {@link #MAP_CHUNK} bytes, chunk
+   * boundaries aligned to the dtype size. A tensor under 1 GiB comes back as a single buffer.
+   */
   public List<ByteBuffer> map(String name) {
     TensorInfo t = info(name);
     List<ByteBuffer> out = new ArrayList<>();
