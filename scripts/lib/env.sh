@@ -53,16 +53,10 @@ loraspace_embedded_classpath() {
   echo "$(loraspace_job_jar):$(cat "$ROOT/jobs/target/embedded-classpath.txt")"
 }
 
-# JVM options for the embedded launcher's runs, which are one short-lived JVM (docs/operations.md, "JIT and memory
-# for one-JVM runs"); printed for the launcher to put before JAVA_OPTS, so a user's own -XX options win.
-# LORASPACE_JVM_TUNING=off leaves the JVM's defaults.
-# - C2 thresholds ×10 (Tier4*): by default the C2 compiler thread took 11–12 s of CPU in a 16 s `prepare` on 2 cores,
-#   mostly compiling start-up code (class loading, jar inflating, serialization, Spark's closure cleaner reading class
-#   files) after it had stopped running; a hot loop passes even the raised back-edge count in a fraction of a second
-#   (and still compiles on stack). C1-only (-XX:TieredStopAtLevel=1) ran the job faster still, but its
-#   SHA-256 has no intrinsic: the manifest's checksums took 4–5 s instead of 0.5 s.
-# - Transparent huge pages for the heap where the kernel gives them on request ("madvise"): on the VMs we measured,
-#   a fresh 4 KiB page cost ~12 µs (3 s per GiB touched); the heap's first touch then took a 5th of the page faults.
+# JVM options for the embedded launcher's runs, which are one short-lived JVM: C2 thresholds ×10 (C2 otherwise spends
+# a core compiling start-up code after it has run) and transparent huge pages for the heap where the kernel gives them
+# on request ("madvise"). Why and what they measured: docs/operations.md, "JIT and memory for one-JVM runs". Printed
+# for the launcher to put before JAVA_OPTS, so a user's own -XX options win; LORASPACE_JVM_TUNING=off prints nothing.
 loraspace_jvm_tuning_options() {
   if [ "${LORASPACE_JVM_TUNING:-on}" = "off" ]; then
     return 0
